@@ -1,0 +1,225 @@
+"""What every command shares: global state, option types, error reporting, output helpers."""
+
+
+import inspect
+import sqlite3
+import sys
+import typing
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Any, Optional
+
+import typer
+from typer.core import TyperGroup
+
+from .. import i18n
+from ..errors import CrmError, ValidationError
+from ..fields import FIELDS, Field
+from ..storage import Store, open_store, translate
+
+LANG = i18n.detect()
+
+
+def h(en: str, zh: str) -> str:
+    """Help text in the interface language (decided from argv and the environment at start-up)."""
+    return zh if LANG == "zh" else en
+
+
+@dataclass
+class State:
+    db: Path | None = None
+    lang: str = LANG
+    debug: bool = False
+    _store: Store | None = field(default=None, repr=False)
+
+    def store(self) -> Store:
+        if self._store is None:
+            self._store = open_store(self.db)
+            for warning in self._store.warnings:
+                warn(warning)
+        return self._store
+
+    def close(self) -> None:
+        if self._store is not None:
+            self._store.close()
+            self._store = None
+
+
+_current = State()
+
+
+def state(ctx: typer.Context | None = None) -> State:
+    """The state of the running command. The root callback replaces it on every invocation."""
+    return _current
+
+
+def reset_state() -> State:
+    global _current
+    _current = State()
+    return _current
+
+
+def err(text: str) -> None:
+    sys.stderr.write(text + "\n")
+    sys.stderr.flush()
+
+
+def warn(text: str) -> None:
+    err(("警告：" if LANG == "zh" else "warning: ") + text)
+
+
+def describe_error(exc: CrmError, lang: str) -> str:
+    if isinstance(exc, ValidationError):
+        from ..fields import BY_KEY
+
+        spec = BY_KEY.get(exc.field)
+        name = f"{exc.field} ({spec.label(lang)})" if spec and lang == "zh" else exc.field
+        where = i18n.message("row", lang, row=exc.row) + ": " if exc.row else ""
+        value = "" if exc.value in (None, "") else f" {str(exc.value)!r}"
+        return f"{where}{name}{value}: {i18n.reason(exc.reason, lang, **exc.details)}"
+    return str(exc)
+
+
+class CrmGroup(TyperGroup):
+    """Turns the project's errors into a message and an exit code; a traceback only with --debug."""
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except CrmError as exc:
+            st = state(ctx)
+            if st.debug:
+                raise
+            err(f"{i18n.message('error', st.lang)}: {describe_error(exc, st.lang)}")
+            raise typer.Exit(exc.exit_code) from None
+        except sqlite3.Error as exc:
+            st = state(ctx)
+            if st.debug:
+                raise
+            mapped = translate(exc)
+            err(f"{i18n.message('error', st.lang)}: {mapped}")
+            raise typer.Exit(getattr(mapped, "exit_code", 6)) from None
+        except KeyboardInterrupt:
+            err("interrupted")
+            raise typer.Exit(130) from None
+        finally:
+            if ctx.parent is None:
+                state(ctx).close()
+
+
+# Option types shared by the listing commands.
+FormatOpt = Annotated[
+    str,
+    typer.Option(
+        "--format", "-f", help=h("table, json, jsonl, csv, tsv or ids", "输出格式：table、json、jsonl、csv、tsv 或 ids"),
+        case_sensitive=False,
+    ),
+]
+RevealOpt = Annotated[bool, typer.Option("--reveal", help=h("show phone numbers unmasked", "显示完整电话号码（不打码）"))]
+
+
+def check_format(fmt: str, allowed: Iterable[str]) -> str:
+    fmt = fmt.lower()
+    allowed = tuple(allowed)
+    if fmt not in allowed:
+        raise ValidationError("format", fmt, "option_unknown", details={"allowed": ", ".join(allowed)})
+    return fmt
+
+
+def field_help(f: Field) -> str:
+    star = " *" if f.required else ""
+    return f"{f.zh} / {f.en}{star}" if LANG == "zh" else f"{f.en} ({f.zh}){star}"
+
+
+def with_field_options(exclude: Iterable[str] = ()) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Give a command one ``--<field-key>`` option per editable field, generated from FIELDS so
+    the flags can never drift from the field list. The values arrive in a ``fields`` dict."""
+    skip = set(exclude)
+    editable = [f for f in FIELDS if f.editable and f.key not in skip]
+
+    def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
+        sig = inspect.signature(func)
+        params = [p for p in sig.parameters.values() if p.name != "fields"]
+        hints = typing.get_type_hints(func, include_extras=True)
+        params = [p.replace(annotation=hints.get(p.name, p.annotation)) for p in params]
+        annotations = {k: v for k, v in hints.items() if k != "fields"}
+        for f in editable:
+            ann = Annotated[Optional[str], typer.Option(f.flag, help=field_help(f), show_default=False)]  # noqa: UP045
+            params.append(inspect.Parameter(f.key, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=ann))
+            annotations[f.key] = ann
+
+        def wrapper(**kwargs: Any) -> Any:
+            values = {f.key: kwargs.pop(f.key) for f in editable}
+            given = {k: v for k, v in values.items() if v is not None}
+            return func(fields=given, **kwargs)
+
+        wrapper.__signature__ = sig.replace(parameters=params)  # type: ignore[attr-defined]
+        wrapper.__annotations__ = annotations
+        wrapper.__name__ = func.__name__
+        wrapper.__doc__ = func.__doc__
+        wrapper.__module__ = func.__module__
+        return wrapper
+
+    return decorate
+
+
+def complete_ids(ctx: typer.Context, incomplete: str) -> list[tuple[str, str]]:
+    """Shell completion of customer IDs (with names as the description)."""
+    from .. import customers
+
+    try:
+        db = ctx.find_root().params.get("db")
+        with open_store(db, migrate=False) as store:
+            return customers.ids_starting(store.conn, incomplete)
+    except Exception:  # completion must never print a traceback into the shell
+        return []
+
+
+def option_completer(field_key: str) -> Callable[[typer.Context, str], list[tuple[str, str]]]:
+    def complete(ctx: typer.Context, incomplete: str) -> list[tuple[str, str]]:
+        from ..options import OptionSet
+
+        try:
+            db = ctx.find_root().params.get("db")
+            with open_store(db, migrate=False) as store:
+                opts = OptionSet.load(store.conn).active(field_key)
+        except Exception:
+            return []
+        low = incomplete.lower()
+        return [
+            (o.code, f"{o.label_zh} {o.label_en}") for o in opts
+            if o.code.startswith(low) or o.label_zh.startswith(incomplete)
+        ]
+
+    return complete
+
+
+def emit_records(
+    rows: Iterable[Mapping[str, Any]],
+    fmt: str,
+    *,
+    columns: list[str],
+    display: Callable[[Mapping[str, Any]], Mapping[str, str]],
+    machine: Callable[[Mapping[str, Any]], Mapping[str, Any]],
+    lang: str,
+    title: str | None = None,
+    caption: str | None = None,
+) -> int:
+    from .. import render
+
+    if fmt == "table":
+        def display_rows() -> Iterable[Mapping[str, str]]:
+            for row in rows:
+                shown = dict(display(row))
+                shown["_status"] = row.get("status") or ""
+                yield shown
+
+        return render.table(
+            display_rows(),
+            render.customer_columns(columns, lang),
+            row_style=lambda r: render.status_style(r.get("_status")),
+            title=title,
+            caption=caption,
+        )
+    return render.write_machine((machine(r) for r in rows), fmt, sys.stdout, keys=columns if fmt in ("csv", "tsv") else None)

@@ -1,0 +1,314 @@
+"""crm add / show / edit / list / search / delete."""
+
+
+import sys
+from typing import Annotated, Any, Optional
+
+import typer
+
+from .. import i18n
+from ..errors import UsageError, ValidationError
+from ..fields import BY_KEY, DEFAULT_COLUMNS, SEED_KEYS
+from .common import (
+    FormatOpt,
+    RevealOpt,
+    check_format,
+    complete_ids,
+    emit_records,
+    err,
+    h,
+    option_completer,
+    state,
+    warn,
+    with_field_options,
+)
+
+IdArg = Annotated[str, typer.Argument(help=h("customer ID, e.g. XS2024001", "客户编号，如 XS2024001"), autocompletion=complete_ids)]
+ALL_COLUMNS = [*SEED_KEYS, "grade", "next_date", "archived", "created_at", "updated_at", "version"]
+
+
+def _interactive() -> bool:
+    return sys.stdin.isatty() and sys.stdout.isatty()
+
+
+def _prompt_missing(missing: list[str], options: Any, lang: str) -> dict[str, str]:
+    """Ask for each missing required field on a terminal; choices show their allowed labels."""
+    answers: dict[str, str] = {}
+    for key in missing:
+        spec = BY_KEY[key]
+        label = spec.label(lang)
+        if spec.kind == "choice":
+            allowed = " / ".join(o.label(lang) for o in options.active(key))
+            label = f"{label} [{allowed}]"
+        answers[key] = typer.prompt(label)
+    return answers
+
+
+def _parse_sets(pairs: list[str]) -> dict[str, str]:
+    values: dict[str, str] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep:
+            raise UsageError(f"--set expects KEY=VALUE, not {pair!r}")
+        values[key.strip().replace("-", "_")] = value
+    return values
+
+
+def register(app: typer.Typer) -> None:
+    @app.command(help=h(
+        "Add a customer. Prints its new ID (-q: only the ID). Missing required fields are asked for on a terminal.",
+        "添加客户，打印新客户编号（-q 只打印编号）。在终端中会提示输入缺少的必填字段。",
+    ))
+    @with_field_options()
+    def add(
+        fields: dict[str, str],
+        quiet: Annotated[bool, typer.Option("--quiet", "-q", help=h("print only the new ID", "只打印新编号"))] = False,
+        set_: Annotated[Optional[list[str]], typer.Option("--set", help=h("KEY=VALUE for any field", "任意字段 KEY=VALUE"))] = None,  # noqa: UP045
+    ) -> None:
+        from .. import customers, options
+
+        st = state()
+        store = st.store()
+        opts = options.load(store)
+        ctx = customers.Context.load(store, "add")
+        values: dict[str, Any] = {**_parse_sets(set_ or []), **fields}
+        while True:
+            try:
+                record = customers.add(store, values, ctx, opts)
+                break
+            except customers.MissingFields as exc:
+                if not _interactive():
+                    raise
+                values.update(_prompt_missing(exc.missing, opts, st.lang))
+            except ValidationError as exc:
+                if not _interactive() or exc.field not in BY_KEY or exc.field == "id":
+                    raise
+                from .common import describe_error
+
+                err(describe_error(exc, st.lang))
+                values[exc.field] = typer.prompt(BY_KEY[exc.field].label(st.lang))
+        for warning in ctx.warnings:
+            warn(warning)
+        if quiet:
+            typer.echo(record["id"])
+        else:
+            typer.echo(i18n.message("added", st.lang, id=record["id"], name=record["name"]))
+
+    @app.command(help=h("Show one customer with its latest follow-ups.", "显示一个客户及其最近的跟进记录。"))
+    def show(customer_id: IdArg, fmt: FormatOpt = "table", reveal: RevealOpt = False) -> None:
+        from .. import customers, options, render
+
+        st = state()
+        store = st.store()
+        fmt = check_format(fmt, ("table", "json", "jsonl"))
+        record = customers.get(store.conn, customer_id)
+        opts = options.load(store)
+        if fmt != "table":
+            import json
+
+            typer.echo(json.dumps(render.customer_machine(record, opts, st.lang, reveal), ensure_ascii=False, indent=2 if fmt == "json" else None))
+            return
+        shown = render.customer_display(record, opts, st.lang, reveal)
+        pairs = [(BY_KEY[k].label(st.lang), shown[k]) for k in ALL_COLUMNS if k in BY_KEY]
+        render.key_values(pairs, title=f"{record['id']}  {record['name']}")
+
+    @app.command(help=h(
+        "Change fields of a customer: crm edit ID --status active --amount 12000. An empty value clears an optional field.",
+        "修改客户字段：crm edit ID --status active --amount 12000。空值清除可选字段。",
+    ))
+    @with_field_options(exclude=("id",))
+    def edit(
+        customer_id: IdArg,
+        fields: dict[str, str],
+        set_: Annotated[Optional[list[str]], typer.Option("--set", help=h("KEY=VALUE for any field", "任意字段 KEY=VALUE"))] = None,  # noqa: UP045
+    ) -> None:
+        from .. import customers, options
+
+        st = state()
+        store = st.store()
+        values: dict[str, Any] = {**_parse_sets(set_ or []), **fields}
+        if not values:
+            raise UsageError(h("nothing to change: give --FIELD VALUE options (see crm edit --help)", "没有要修改的内容：请给出 --字段 值（见 crm edit --help）"))
+        ctx = customers.Context.load(store, "edit")
+        record, changed = customers.edit(store, customer_id, values, ctx, options.load(store))
+        if changed:
+            typer.echo(i18n.message("updated", st.lang, id=record["id"], fields=", ".join(changed)))
+        else:
+            typer.echo(i18n.message("unchanged", st.lang, id=record["id"]))
+
+    @app.command("list", help=h(
+        "List customers, filtered and sorted. Tables show 100 rows unless --limit says otherwise; machine formats show all.",
+        "列出客户，可筛选和排序。表格默认显示 100 行（用 --limit 修改）；机器格式显示全部。",
+    ))
+    def list_(
+        status: Annotated[Optional[list[str]], typer.Option("--status", help=h("status code or label (repeatable, or comma-separated)", "合作状态（可重复或逗号分隔）"), autocompletion=option_completer("status"))] = None,  # noqa: UP045
+        industry: Annotated[Optional[list[str]], typer.Option("--industry", help=h("industry", "所属行业"), autocompletion=option_completer("industry"))] = None,  # noqa: UP045
+        type_: Annotated[Optional[list[str]], typer.Option("--type", help=h("customer type", "客户类型"), autocompletion=option_completer("type"))] = None,  # noqa: UP045
+        source: Annotated[Optional[list[str]], typer.Option("--source", help=h("source", "客户来源"), autocompletion=option_completer("source"))] = None,  # noqa: UP045
+        owner: Annotated[Optional[list[str]], typer.Option("--owner", help=h("owner", "跟进人"))] = None,  # noqa: UP045
+        grade: Annotated[Optional[list[str]], typer.Option("--grade", help=h("grade A, B or C", "客户等级 A/B/C"))] = None,  # noqa: UP045
+        first_contact_from: Annotated[Optional[str], typer.Option(help=h("first contact on or after DATE", "首次接触不早于该日期"))] = None,  # noqa: UP045
+        first_contact_to: Annotated[Optional[str], typer.Option(help=h("first contact on or before DATE", "首次接触不晚于该日期"))] = None,  # noqa: UP045
+        last_followup_from: Annotated[Optional[str], typer.Option(help=h("last follow-up on or after DATE", "最近跟进不早于该日期"))] = None,  # noqa: UP045
+        last_followup_to: Annotated[Optional[str], typer.Option(help=h("last follow-up on or before DATE", "最近跟进不晚于该日期"))] = None,  # noqa: UP045
+        amount_min: Annotated[Optional[str], typer.Option(help=h("contract amount at least (CNY)", "合同金额下限（元）"))] = None,  # noqa: UP045
+        amount_max: Annotated[Optional[str], typer.Option(help=h("contract amount at most (CNY)", "合同金额上限（元）"))] = None,  # noqa: UP045
+        text: Annotated[Optional[str], typer.Option("--text", "-t", help=h("free text in name, contact, needs, notes, follow-ups", "在名称、联系人、需求、备注、跟进中查找文字"))] = None,  # noqa: UP045
+        archived: Annotated[bool, typer.Option("--archived", help=h("only archived customers", "只看已归档客户"))] = False,
+        all_: Annotated[bool, typer.Option("--all", help=h("archived and current customers", "包括已归档客户"))] = False,
+        sort: Annotated[Optional[list[str]], typer.Option("--sort", "-s", help=h("field to sort by; -field or field:desc for descending (repeatable)", "排序字段；-字段 或 字段:desc 为降序（可重复）"))] = None,  # noqa: UP045
+        limit: Annotated[Optional[int], typer.Option("--limit", "-n", help=h("at most N rows (0: no limit)", "最多 N 行（0 为不限）"), min=0)] = None,  # noqa: UP045
+        columns: Annotated[Optional[str], typer.Option("--columns", "-c", help=h("comma-separated field keys to show", "要显示的字段（逗号分隔）"))] = None,  # noqa: UP045
+        fmt: FormatOpt = "table",
+        reveal: RevealOpt = False,
+    ) -> None:
+        from .. import query
+
+        filters = build_filters(
+            status=status, industry=industry, type_=type_, source=source, owner=owner, grade=grade,
+            first_contact_from=first_contact_from, first_contact_to=first_contact_to,
+            last_followup_from=last_followup_from, last_followup_to=last_followup_to,
+            amount_min=amount_min, amount_max=amount_max, text=text, archived=archived, all_=all_,
+        )
+        _emit_listing(filters, query.parse_sort(sort or []), limit, columns, fmt, reveal)
+
+    @app.command(help=h(
+        "Find customers by text in name, contact, needs, notes and follow-ups (Chinese words of any length).",
+        "按文字查找客户：名称、联系人、需求、备注及跟进记录（中文任意长度）。",
+    ))
+    def search(
+        text: Annotated[str, typer.Argument(help=h("text to find", "要查找的文字"))],
+        archived: Annotated[bool, typer.Option("--archived", help=h("only archived customers", "只看已归档客户"))] = False,
+        all_: Annotated[bool, typer.Option("--all", help=h("archived and current customers", "包括已归档客户"))] = False,
+        limit: Annotated[Optional[int], typer.Option("--limit", "-n", min=0, help=h("at most N rows (0: no limit)", "最多 N 行（0 为不限）"))] = None,  # noqa: UP045
+        columns: Annotated[Optional[str], typer.Option("--columns", "-c", help=h("comma-separated field keys to show", "要显示的字段（逗号分隔）"))] = None,  # noqa: UP045
+        fmt: FormatOpt = "table",
+        reveal: RevealOpt = False,
+    ) -> None:
+        if not text.strip():
+            raise ValidationError("text", text, "empty")
+        filters = build_filters(text=text, archived=archived, all_=all_)
+        _emit_listing(filters, [], limit, columns, fmt, reveal)
+
+    @app.command(help=h("Delete a customer with its follow-ups (asks first; --yes to skip).", "删除客户及其跟进记录（会先确认；--yes 跳过确认）。"))
+    def delete(
+        customer_id: IdArg,
+        yes: Annotated[bool, typer.Option("--yes", "-y", help=h("do not ask", "不确认直接删除"))] = False,
+    ) -> None:
+        from .. import customers
+
+        st = state()
+        store = st.store()
+        record = customers.get(store.conn, customer_id)
+        if not yes:
+            if not sys.stdin.isatty():
+                raise UsageError(h("refusing to delete without --yes when not on a terminal", "非终端环境下删除需要 --yes"))
+            if not typer.confirm(i18n.message("delete_confirm", st.lang, id=record["id"], name=record["name"])):
+                err(i18n.message("aborted", st.lang))
+                raise typer.Exit(1)
+        customers.delete(store, record["id"], customers.Context.load(store, "delete"))
+        typer.echo(i18n.message("deleted", st.lang, id=record["id"], name=record["name"]))
+
+
+def _split(values: list[str] | None) -> list[str]:
+    return [part.strip() for v in values or [] for part in v.split(",") if part.strip()]
+
+
+def build_filters(
+    *,
+    status: list[str] | None = None,
+    industry: list[str] | None = None,
+    type_: list[str] | None = None,
+    source: list[str] | None = None,
+    owner: list[str] | None = None,
+    grade: list[str] | None = None,
+    first_contact_from: str | None = None,
+    first_contact_to: str | None = None,
+    last_followup_from: str | None = None,
+    last_followup_to: str | None = None,
+    amount_min: str | None = None,
+    amount_max: str | None = None,
+    text: str | None = None,
+    archived: bool = False,
+    all_: bool = False,
+) -> Any:
+    """Validate filter options (labels to codes, dates, amounts) into query.Filters."""
+    from .. import options, parsing, query
+    from ..customers import clean_value
+
+    opts = options.load(state().store())
+    choices = {
+        key: [opts.resolve(key, v, allow_retired=True) for v in _split(values)]
+        for key, values in (("status", status), ("industry", industry), ("type", type_), ("source", source))
+        if values
+    }
+
+    def date_opt(name: str, value: str | None) -> str | None:
+        return None if value is None else str(clean_value(name, value, opts))
+
+    def amount_opt(value: str | None) -> int | None:
+        return None if value is None else int(clean_value("amount", value, opts))  # type: ignore[arg-type]
+
+    return query.Filters(
+        choices=choices,
+        owner=_split(owner),
+        grade=[parsing.parse_grade(g) for g in _split(grade)],
+        first_contact_from=date_opt("first_contact", first_contact_from),
+        first_contact_to=date_opt("first_contact", first_contact_to),
+        last_followup_from=date_opt("last_followup", last_followup_from),
+        last_followup_to=date_opt("last_followup", last_followup_to),
+        amount_min=amount_opt(amount_min),
+        amount_max=amount_opt(amount_max),
+        text=text,
+        archived="all" if all_ else ("only" if archived else "exclude"),
+    )
+
+
+def parse_columns(columns: str | None, default: list[str]) -> list[str]:
+    if not columns:
+        return default
+    keys = [c.strip().replace("-", "_") for c in columns.split(",") if c.strip()]
+    for key in keys:
+        if key not in BY_KEY:
+            raise ValidationError("columns", key, "unknown_field", details={"fields": ", ".join(BY_KEY)})
+    return keys
+
+
+TABLE_DEFAULT_LIMIT = 100
+
+
+def list_listing(*, columns: str | None, fmt: str, reveal: bool) -> None:
+    """Everything current, in the default order: what ``crm list`` shows without options."""
+    _emit_listing(build_filters(), [], None, columns, fmt, reveal)
+
+
+def _emit_listing(filters: Any, order: list[tuple[str, bool]], limit: int | None, columns: str | None, fmt: str, reveal: bool) -> None:
+    from .. import options, query, render
+
+    st = state()
+    store = st.store()
+    fmt = check_format(fmt, render.FORMATS)
+    opts = options.load(store)
+    effective = limit if limit else None
+    if fmt == "table" and limit is None:
+        effective = TABLE_DEFAULT_LIMIT
+    cols = parse_columns(columns, list(DEFAULT_COLUMNS) if fmt == "table" else ALL_COLUMNS)
+    rows = query.select(store.conn, filters, order, effective)
+
+    def machine(r: Any) -> dict[str, Any]:
+        full = render.customer_machine(r, opts, st.lang, reveal)
+        if not columns:
+            return full
+        return {k: v for k, v in full.items() if k in cols or k.removesuffix("_label") in cols}
+    n = emit_records(
+        rows, fmt, columns=cols, lang=st.lang,
+        display=lambda r: render.customer_display(r, opts, st.lang, reveal),
+        machine=machine,
+    )
+    if fmt == "table":
+        if n == 0:
+            err(i18n.message("no_results", st.lang))
+        elif effective is not None and n == effective:
+            total = query.count(store.conn, filters)
+            if total > n:
+                err(h(f"{n} of {total} shown; --limit 0 shows all", f"显示 {total} 个中的 {n} 个；--limit 0 显示全部"))

@@ -1,0 +1,30 @@
+"""Local today and UTC timestamps, in one place so tests and back-fills can pin "today"."""
+
+from __future__ import annotations
+
+import os
+from datetime import date, datetime, timezone
+
+
+def today() -> date:
+    """The local calendar date, or ``CRM_TODAY`` (ISO) when set: stale windows and agendas
+    count from it, which makes reports reproducible."""
+    pinned = os.environ.get("CRM_TODAY")
+    if pinned:
+        return date.fromisoformat(pinned)
+    return date.today()
+
+
+def now_utc() -> str:
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def current_user(configured: str = "") -> str:
+    if configured:
+        return configured
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"

@@ -1,0 +1,277 @@
+"""Customer records: validation, add, show, edit, delete."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import clock, config, ids, parsing
+from .errors import Conflict, NotFound, ParseError, UsageError, ValidationError
+from .fields import BY_KEY, FIELDS, REQUIRED
+from .options import OptionSet
+from .storage import Store
+
+Record = dict[str, Any]
+COLUMNS: tuple[str, ...] = tuple(f.key for f in FIELDS) + ("archived_at",)
+SELECT_COLUMNS = ", ".join(COLUMNS)
+
+
+class MissingFields(UsageError):
+    def __init__(self, missing: list[str]) -> None:
+        super().__init__("missing required fields: " + ", ".join(missing))
+        self.missing = missing
+
+
+def clean_value(key: str, raw: object, options: OptionSet, *, allow_retired: bool = False) -> object:
+    """Turn one user-supplied value into its stored form, or raise ValidationError naming it."""
+    spec = BY_KEY.get(key)
+    if spec is None:
+        raise ValidationError(key, raw, "unknown_field", details={"fields": ", ".join(BY_KEY)})
+    if raw is None:
+        return None
+    text = str(raw).strip()
+    if text == "":
+        return None
+    try:
+        if spec.required:
+            parsing.check_not_placeholder(text)
+        if spec.kind == "choice":
+            return options.resolve(key, text, allow_retired=allow_retired)
+        if spec.kind == "phone":
+            if "*" in text:
+                raise ParseError("masked_phone")
+            value: object = parsing.parse_phone(text)
+        elif spec.kind == "email":
+            value = parsing.parse_email(text)
+        elif spec.kind == "date":
+            value = parsing.parse_date(text).isoformat()
+        elif spec.kind == "amount":
+            value = parsing.parse_amount(text)
+        elif spec.kind == "grade":
+            value = parsing.parse_grade(text)
+        elif spec.kind == "id":
+            value = ids.check_explicit(text)
+        elif spec.editable:
+            value = text
+        else:
+            raise ValidationError(key, raw, "not_editable")
+    except ParseError as exc:
+        raise ValidationError(key, raw, exc.reason, details=dict(exc.details)) from None
+    if spec.max_len and isinstance(value, str) and len(value) > spec.max_len:
+        raise ValidationError(key, raw, "too_long", details={"max_len": spec.max_len})
+    return value
+
+
+def clean(raw: Mapping[str, object], options: OptionSet, *, allow_retired: bool = False) -> Record:
+    return {key: clean_value(key, value, options, allow_retired=allow_retired) for key, value in raw.items()}
+
+
+@dataclass
+class Context:
+    """Who is acting and with which settings; read once per command."""
+
+    user: str
+    prefix: str
+    command: str = "add"
+    batch_id: int | None = None
+    warnings: list[str] = field(default_factory=list)
+
+    @classmethod
+    def load(cls, store: Store, command: str) -> Context:
+        settings = config.all_values(store)
+        return cls(
+            user=clock.current_user(settings["user"]), prefix=settings["id-prefix"], command=command
+        )
+
+
+def defaults(ctx: Context) -> Record:
+    """Values a new customer gets when not given: today's first contact, the user as owner."""
+    values: Record = {"first_contact": clock.today().isoformat(), "status": "potential"}
+    if ctx.user:
+        values["owner"] = ctx.user
+    return values
+
+
+def missing_required(values: Mapping[str, object]) -> list[str]:
+    return [key for key in REQUIRED if values.get(key) in (None, "")]
+
+
+def add(store: Store, raw: Mapping[str, object], ctx: Context, options: OptionSet) -> Record:
+    """Validate and insert one customer; returns the stored record."""
+    values = {**defaults(ctx), **{k: v for k, v in clean(raw, options).items() if v is not None}}
+    missing = missing_required(values)
+    if missing:
+        raise MissingFields(missing)
+    with store.write() as conn:
+        record = insert(conn, values, ctx)
+    return record
+
+
+def insert(conn: sqlite3.Connection, values: Record, ctx: Context) -> Record:
+    """Insert a cleaned record inside the caller's transaction; generates the ID if absent."""
+    stamp = clock.now_utc()
+    record = dict(values)
+    explicit = record.get("id")
+    if explicit:
+        if conn.execute("SELECT 1 FROM customers WHERE id = ?", (explicit,)).fetchone():
+            raise ValidationError("id", explicit, "id_exists")
+        ids.note_explicit(conn, str(explicit))
+    else:
+        record["id"] = ids.next_id(conn, ctx.prefix, int(stamp[:4]))
+    record.update(created_at=stamp, updated_at=stamp, version=1, archived=0)
+    phone = record.get("phone")
+    record["phone_key"] = parsing.phone_key(str(phone)) if phone else None
+    _warn_duplicates(conn, record, ctx)
+    keys = [k for k in record if record[k] is not None]
+    conn.execute(
+        f"INSERT INTO customers ({', '.join(keys)}) VALUES ({', '.join('?' * len(keys))})",
+        [record[k] for k in keys],
+    )
+    _audit(conn, record["id"], ctx, "*", None, "created", stamp)
+    if record.get("status"):
+        log_status(conn, record["id"], None, record["status"], ctx, None, stamp)
+    return {key: record.get(key) for key in COLUMNS}
+
+
+def _warn_duplicates(conn: sqlite3.Connection, record: Record, ctx: Context) -> None:
+    checks = (("phone_key", record.get("phone_key")), ("email", record.get("email")))
+    for column, value in checks:
+        if not value:
+            continue
+        other = conn.execute(
+            f"SELECT id FROM customers WHERE {column} = ? AND id != ? LIMIT 1", (value, record["id"])
+        ).fetchone()
+        if other:
+            name = "phone" if column == "phone_key" else "email"
+            ctx.warnings.append(f"{other[0]} has the same {name}")
+
+
+def get(conn: sqlite3.Connection, customer_id: str) -> Record:
+    row = conn.execute(f"SELECT {SELECT_COLUMNS} FROM customers WHERE id = ?", (customer_id,)).fetchone()
+    if row is None and customer_id != customer_id.upper():
+        row = conn.execute(
+            f"SELECT {SELECT_COLUMNS} FROM customers WHERE id = ?", (customer_id.upper(),)
+        ).fetchone()
+    if row is None:
+        raise NotFound(f"no customer {customer_id}")
+    return dict(zip(COLUMNS, row))
+
+
+def edit(
+    store: Store,
+    customer_id: str,
+    raw: Mapping[str, object],
+    ctx: Context,
+    options: OptionSet,
+    *,
+    expected_version: int | None = None,
+) -> tuple[Record, list[str]]:
+    """Change the given fields. Returns the new record and the keys that really changed.
+
+    With ``expected_version`` the save is refused (Conflict) when someone changed the customer
+    since that version was read: no lost updates.
+    """
+    if "id" in raw:
+        raise ValidationError("id", raw["id"], "not_editable")
+    values = clean(raw, options, allow_retired=True)
+    with store.write() as conn:
+        current = get(conn, customer_id)
+        for key, value in values.items():
+            # A retired option may stay on a record, but not be newly chosen.
+            if BY_KEY[key].kind == "choice" and value is not None and value != current[key]:
+                options.resolve(key, str(value))
+        if expected_version is not None and current["version"] != expected_version:
+            theirs = [k for k, v in values.items() if current[k] != v]
+            raise Conflict(
+                f"{current['id']} was changed by someone else (version {expected_version} → "
+                f"{current['version']}); your changes to {', '.join(theirs) or 'it'} were not saved"
+            )
+        changed = update(conn, current, values, ctx)
+        record = get(conn, current["id"])
+    return record, changed
+
+
+def update(conn: sqlite3.Connection, current: Record, values: Record, ctx: Context) -> list[str]:
+    """Apply ``values`` to ``current`` inside the caller's transaction; audit every change."""
+    changed = [k for k, v in values.items() if current.get(k) != v]
+    merged = {**current, **values}
+    missing = [k for k in missing_required(merged) if k in changed]
+    if missing:
+        raise ValidationError(missing[0], "", "required")
+    if not changed:
+        return []
+    stamp = clock.now_utc()
+    assignments = {key: values[key] for key in changed}
+    if "phone" in changed:
+        phone = values["phone"]
+        assignments["phone_key"] = parsing.phone_key(str(phone)) if phone else None
+    sets = ", ".join(f"{key} = ?" for key in assignments)
+    conn.execute(
+        f"UPDATE customers SET {sets}, updated_at = ?, version = version + 1 WHERE id = ?",
+        [*assignments.values(), stamp, current["id"]],
+    )
+    for key in changed:
+        if key == "status":
+            log_status(conn, current["id"], current["status"], values["status"], ctx, None, stamp)
+        _audit(conn, current["id"], ctx, key, current.get(key), values[key], stamp)
+    return changed
+
+
+def delete(store: Store, customer_id: str, ctx: Context) -> Record:
+    with store.write() as conn:
+        record = get(conn, customer_id)
+        conn.execute("DELETE FROM followups WHERE customer_id = ?", (record["id"],))
+        conn.execute("DELETE FROM status_changes WHERE customer_id = ?", (record["id"],))
+        conn.execute("DELETE FROM customers WHERE id = ?", (record["id"],))
+        _audit(conn, record["id"], ctx, "*", record["name"], "deleted", clock.now_utc())
+    return record
+
+
+def log_status(
+    conn: sqlite3.Connection,
+    customer_id: str,
+    old: str | None,
+    new: str,
+    ctx: Context,
+    note: str | None,
+    stamp: str,
+) -> None:
+    conn.execute(
+        "INSERT INTO status_changes (customer_id, at, from_status, to_status, by, note) VALUES (?, ?, ?, ?, ?, ?)",
+        (customer_id, stamp, old, new, ctx.user, note),
+    )
+
+
+def _audit(
+    conn: sqlite3.Connection,
+    customer_id: str,
+    ctx: Context,
+    field_key: str,
+    old: object,
+    new: object,
+    stamp: str,
+) -> None:
+    conn.execute(
+        "INSERT INTO audit_log (customer_id, at, by, command, field, old, new, batch_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            customer_id,
+            stamp,
+            ctx.user,
+            ctx.command,
+            field_key,
+            None if old is None else str(old),
+            None if new is None else str(new),
+            ctx.batch_id,
+        ),
+    )
+
+
+def ids_starting(conn: sqlite3.Connection, prefix: str, limit: int = 50) -> list[tuple[str, str]]:
+    """IDs (with names) beginning with ``prefix``, for shell completion."""
+    escaped = prefix.upper().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return conn.execute(
+        "SELECT id, name FROM customers WHERE id LIKE ? ESCAPE '\\' ORDER BY id LIMIT ?",
+        (escaped + "%", limit),
+    ).fetchall()

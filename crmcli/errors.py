@@ -1,0 +1,70 @@
+"""The project's exceptions. Each carries the process exit code the CLI uses for it."""
+
+from __future__ import annotations
+
+
+class CrmError(Exception):
+    """Base of every error crm reports to a user without a traceback."""
+
+    exit_code = 1
+
+
+class UsageError(CrmError):
+    """Bad arguments or bad input in general."""
+
+    exit_code = 2
+
+
+class ParseError(ValueError):
+    """A value could not be parsed. ``reason`` is a key into :data:`crmcli.i18n` reasons.
+
+    Parsers do not know which field they parse; the caller wraps this in a
+    :class:`ValidationError` that names field and value.
+    """
+
+    def __init__(self, reason: str, **details: object) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.details = details
+
+
+class ValidationError(UsageError):
+    """A field value was refused. ``row`` is set for batch input (1-based line number)."""
+
+    def __init__(
+        self,
+        field: str,
+        value: object,
+        reason: str,
+        *,
+        row: int | None = None,
+        details: dict[str, object] | None = None,
+    ) -> None:
+        super().__init__(f"{field}: {value!r}: {reason}")
+        self.field = field
+        self.value = value
+        self.reason = reason
+        self.row = row
+        self.details = details or {}
+
+
+class NotFound(CrmError):
+    exit_code = 3
+
+
+class Conflict(CrmError):
+    """Duplicate key, or a record changed by someone else since it was read."""
+
+    exit_code = 4
+
+
+class Busy(CrmError):
+    """The database stayed locked by other writers beyond the busy timeout."""
+
+    exit_code = 5
+
+
+class StoreError(CrmError):
+    """The database file cannot be used: corrupt, not SQLite, too new, read-only, disk full."""
+
+    exit_code = 6

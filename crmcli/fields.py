@@ -1,0 +1,92 @@
+"""The customer fields: one key per field, used for flags, JSON keys, CSV headers, sort and filters."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from typing import Literal
+
+Kind = Literal[
+    "id", "text", "longtext", "choice", "phone", "email", "date", "amount", "grade", "timestamp", "flag", "integer"
+]
+
+
+@dataclass(frozen=True)
+class Field:
+    key: str
+    zh: str
+    en: str
+    kind: Kind
+    required: bool = False
+    max_len: int | None = None
+    editable: bool = True
+    """Set by ``add``/``edit``/import. Timestamps and bookkeeping columns are not."""
+
+    @property
+    def flag(self) -> str:
+        return "--" + self.key.replace("_", "-")
+
+    def label(self, lang: str) -> str:
+        return self.zh if lang == "zh" else self.en
+
+
+# Order is the seed template's order; the grade and bookkeeping columns follow.
+FIELDS: tuple[Field, ...] = (
+    Field("id", "客户编号", "Customer ID", "id", max_len=32),
+    Field("name", "客户名称", "Customer name", "text", required=True, max_len=100),
+    Field("industry", "所属行业", "Industry", "choice"),
+    Field("type", "客户类型", "Customer type", "choice"),
+    Field("contact", "联系人姓名", "Contact name", "text", required=True, max_len=50),
+    Field("title", "联系人职位", "Contact title", "text", max_len=50),
+    Field("phone", "联系方式", "Phone", "phone", required=True, max_len=40),
+    Field("email", "电子邮箱", "Email", "email", max_len=254),
+    Field("address", "客户地址", "Address", "text", max_len=200),
+    Field("source", "客户来源", "Source", "choice", required=True),
+    Field("needs", "需求描述", "Needs", "longtext", required=True, max_len=2000),
+    Field("first_contact", "首次接触时间", "First contact", "date", required=True),
+    Field("last_followup", "最近跟进时间", "Last follow-up", "date"),
+    Field("owner", "跟进人", "Owner", "text", required=True, max_len=50),
+    Field("followup", "跟进内容", "Follow-up", "longtext", max_len=2000),
+    Field("next_step", "下一步计划", "Next step", "longtext", max_len=2000),
+    Field("status", "合作状态", "Status", "choice", required=True),
+    Field("product", "合作产品/服务", "Product / service", "text", max_len=200),
+    Field("amount", "合同金额(元)", "Contract amount (CNY)", "amount"),
+    Field("notes", "备注", "Notes", "longtext", max_len=2000),
+    Field("grade", "客户等级", "Grade", "grade"),
+    Field("next_date", "下次跟进日期", "Next follow-up date", "date"),
+    Field("archived", "已归档", "Archived", "flag", editable=False),
+    Field("created_at", "创建时间", "Created", "timestamp", editable=False),
+    Field("updated_at", "更新时间", "Updated", "timestamp", editable=False),
+    Field("version", "版本", "Version", "integer", editable=False),
+)
+
+BY_KEY: dict[str, Field] = {f.key: f for f in FIELDS}
+CHOICE_FIELDS: tuple[str, ...] = tuple(f.key for f in FIELDS if f.kind == "choice")
+REQUIRED: tuple[str, ...] = tuple(f.key for f in FIELDS if f.required)
+SEED_KEYS: tuple[str, ...] = tuple(f.key for f in FIELDS[:20])
+"""The seed template's 20 columns, in its order."""
+
+DEFAULT_COLUMNS: tuple[str, ...] = (
+    "id", "name", "contact", "phone", "industry", "status", "grade", "owner", "last_followup", "amount",
+)
+
+
+def header_key(header: str) -> str:
+    """Normalise a column header for matching: width, case, ``*``, brackets and spaces removed."""
+    text = unicodedata.normalize("NFKC", header).casefold()
+    return re.sub(r"[\s*()（）_\-/:：]+", "", text)
+
+
+def header_aliases() -> dict[str, str]:
+    """Every accepted spelling of each field's header, normalised with :func:`header_key`."""
+    aliases: dict[str, str] = {}
+    for f in FIELDS:
+        for spelling in (f.key, f.zh, f.en, f.flag):
+            aliases[header_key(spelling)] = f.key
+    return aliases
+
+
+def known(key: str) -> Field:
+    """The field called ``key`` (also accepting dashes); raises KeyError for anything else."""
+    return BY_KEY[key.replace("-", "_")]

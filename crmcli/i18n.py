@@ -1,0 +1,93 @@
+"""Interface language (English or Chinese) and the messages shown in each."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+LANGS = ("en", "zh")
+
+
+def detect(explicit: str | None = None, argv: list[str] | None = None) -> str:
+    """``--lang`` > ``CRM_LANG`` > the locale (``LC_ALL``, ``LC_MESSAGES``, ``LANG``) > English."""
+    if explicit is None:
+        args = sys.argv if argv is None else argv
+        for i, arg in enumerate(args):
+            if arg == "--lang" and i + 1 < len(args):
+                explicit = args[i + 1]
+            elif arg.startswith("--lang="):
+                explicit = arg.split("=", 1)[1]
+    for candidate in (explicit, os.environ.get("CRM_LANG")):
+        if candidate:
+            code = candidate.strip().lower()[:2]
+            if code in LANGS:
+                return code
+    for var in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        value = os.environ.get(var)
+        if value:
+            return "zh" if value.lower().startswith("zh") else "en"
+    return "en"
+
+
+# Validation reasons not owned by the parsers (those live in parsing.REASONS).
+REASONS: dict[str, tuple[str, str]] = {
+    "required": ("is required", "为必填项"),
+    "too_long": ("is longer than {max_len} characters", "超过 {max_len} 个字符"),
+    "option_unknown": ("is not an allowed value; allowed: {allowed}", "不是允许的值；可选：{allowed}"),
+    "option_retired": (
+        "is a retired option, not allowed for new values; allowed: {allowed}",
+        "是已停用的选项，不能用于新值；可选：{allowed}",
+    ),
+    "option_code": (
+        "is not a valid option code (lower-case letters, digits, _; starting with a letter)",
+        "不是有效的选项代码（小写字母、数字、下划线，以字母开头）",
+    ),
+    "id_format": (
+        "is not a valid customer ID (letters, digits, - and _; at most 32)",
+        "不是有效的客户编号（字母、数字、- 和 _，最多 32 个）",
+    ),
+    "id_exists": ("is already used by another customer", "已被其他客户使用"),
+    "unknown_field": ("is not a field; fields: {fields}", "不是字段；可用字段：{fields}"),
+    "not_editable": ("cannot be set by hand", "不能手动设置"),
+    "masked_phone": ("is a masked phone number; export with --reveal to re-import", "是打码的电话号码；请用 --reveal 导出后再导入"),
+}
+
+MESSAGES: dict[str, tuple[str, str]] = {
+    "added": ("Added {id} {name}", "已添加 {id} {name}"),
+    "updated": ("Updated {id}: {fields}", "已更新 {id}：{fields}"),
+    "unchanged": ("{id}: nothing changed", "{id}：没有变化"),
+    "deleted": ("Deleted {id} {name}", "已删除 {id} {name}"),
+    "delete_confirm": ("Delete {id} {name} and its follow-ups?", "删除 {id} {name} 及其跟进记录？"),
+    "aborted": ("Aborted; nothing changed.", "已取消；没有任何更改。"),
+    "not_found": ("no customer {id}", "没有客户 {id}"),
+    "missing_required": (
+        "missing required fields: {fields}",
+        "缺少必填字段：{fields}",
+    ),
+    "no_results": ("No customers match.", "没有匹配的客户。"),
+    "count": ("{count} customers", "共 {count} 个客户"),
+    "error": ("Error", "错误"),
+    "option_added": ("Added option {field}.{code}", "已添加选项 {field}.{code}"),
+    "option_renamed": ("Renamed option {field}.{code}", "已重命名选项 {field}.{code}"),
+    "option_retired": ("Retired option {field}.{code}", "已停用选项 {field}.{code}"),
+    "option_restored": ("Restored option {field}.{code}", "已恢复选项 {field}.{code}"),
+    "config_set": ("{key} = {value}", "{key} = {value}"),
+    "prompt_field": ("{label}", "{label}"),
+    "row": ("row {row}", "第 {row} 行"),
+}
+
+
+def message(key: str, lang: str, **params: object) -> str:
+    en, zh = MESSAGES[key]
+    return (zh if lang == "zh" else en).format(**params)
+
+
+def reason(key: str, lang: str, **details: object) -> str:
+    from .parsing import REASONS as PARSE_REASONS
+
+    en, zh = REASONS.get(key) or PARSE_REASONS.get(key) or (key, key)
+    text = zh if lang == "zh" else en
+    try:
+        return text.format(**details)
+    except (KeyError, IndexError):
+        return text

@@ -1,0 +1,124 @@
+"""Numbered schema migrations. A released migration is never edited: add a new one.
+
+``PRAGMA user_version`` holds the number of the last migration applied, so an up-to-date database
+is checked with one pragma; ``schema_migrations`` records when each one ran.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING
+
+from .seed_options import SEED_OPTIONS
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
+
+    from .storage import Store
+
+
+def m001_initial(db: Database) -> None:
+    text_cols = {
+        "id": str, "name": str, "industry": str, "type": str, "contact": str, "title": str,
+        "phone": str, "email": str, "address": str, "source": str, "needs": str,
+        "first_contact": str, "last_followup": str, "owner": str, "followup": str,
+        "next_step": str, "status": str, "product": str, "amount": int, "notes": str,
+        "grade": str, "next_date": str, "archived": int, "archived_at": str,
+        "created_at": str, "updated_at": str, "version": int, "phone_key": str,
+    }
+    db["customers"].create(
+        text_cols,
+        pk="id",
+        not_null={"name", "status", "archived", "version", "created_at", "updated_at"},
+        defaults={"archived": 0, "version": 1},
+    )
+    for cols in (["status"], ["owner"], ["last_followup"], ["first_contact"], ["next_date"],
+                 ["phone_key"], ["email"], ["industry"], ["source"], ["grade"], ["archived", "status"]):
+        db["customers"].create_index(cols)
+    db["followups"].create(
+        {
+            "id": int, "customer_id": str, "date": str, "content": str, "result": str,
+            "next_step": str, "next_date": str, "channel": str, "kind": str,
+            "satisfaction": int, "by": str, "created_at": str, "batch_id": int,
+        },
+        pk="id",
+        not_null={"customer_id", "date", "content", "created_at"},
+        foreign_keys=[("customer_id", "customers", "id")],
+    )
+    db["followups"].create_index(["customer_id", "date"])
+    db["followups"].create_index(["date"])
+    db["status_changes"].create(
+        {"id": int, "customer_id": str, "at": str, "from_status": str, "to_status": str,
+         "by": str, "note": str},
+        pk="id",
+        not_null={"customer_id", "at", "to_status"},
+        foreign_keys=[("customer_id", "customers", "id")],
+    )
+    db["status_changes"].create_index(["customer_id", "at"])
+    db["options"].create(
+        {"field": str, "code": str, "label_zh": str, "label_en": str, "position": int, "retired": int},
+        pk=("field", "code"),
+        not_null={"label_zh", "label_en", "position", "retired"},
+        defaults={"retired": 0},
+    )
+    db["options"].insert_all(
+        (
+            {"field": field, "code": code, "label_zh": zh, "label_en": en, "position": pos, "retired": 0}
+            for field, rows in SEED_OPTIONS.items()
+            for pos, (code, zh, en) in enumerate(rows)
+        )
+    )
+    # Append-only: every change to a customer, for `crm history` and the audit trail.
+    db["audit_log"].create(
+        {"id": int, "customer_id": str, "at": str, "by": str, "command": str, "field": str,
+         "old": str, "new": str, "batch_id": int},
+        pk="id",
+        not_null={"customer_id", "at", "command"},
+    )
+    db["audit_log"].create_index(["customer_id", "at"])
+    db.execute(
+        "CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log "
+        "BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END"
+    )
+    db.execute(
+        "CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log "
+        "BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END"
+    )
+    db["config"].create({"key": str, "value": str}, pk="key", not_null={"value"})
+    db["id_sequences"].create(
+        {"prefix": str, "year": int, "last": int}, pk=("prefix", "year"), not_null={"last"}
+    )
+
+
+MIGRATIONS: list[Callable[[Database], None]] = [m001_initial]
+LATEST = len(MIGRATIONS)
+
+
+def apply(store: Store) -> None:
+    """Apply every pending migration, each in its own ``BEGIN IMMEDIATE`` transaction.
+
+    The version is re-read inside the transaction: several processes opening a new database at
+    once each wait for the lock, and only the first one migrates.
+    """
+    from sqlite_utils import Database
+
+    conn = store.conn
+    db = Database(conn)
+    for number, migration in enumerate(MIGRATIONS, start=1):
+        with store.write():
+            current = conn.execute("PRAGMA user_version").fetchone()[0]
+            if current >= number:
+                continue
+            conn.execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations "
+                "(version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
+            )
+            migration(db)
+            conn.execute(
+                "INSERT INTO schema_migrations VALUES (?, ?, ?)",
+                (number, migration.__name__, datetime.now(timezone.utc).isoformat(timespec="seconds")),
+            )
+            conn.execute(f"PRAGMA user_version = {number}")
+
+

@@ -1,0 +1,649 @@
+"""Parsers for typed-in values: phones, e-mails, dates, due dates, amounts, grades.
+
+Pure functions without I/O. Each strips its input, then returns the canonical value to
+store or raises :class:`~crmcli.errors.ParseError` with a key of :data:`REASONS`. A parser
+never knows which field it parses; the caller adds field name and value to the message.
+
+Regexes use ``re.ASCII`` wherever digits matter: in Python ``\\d`` also matches
+Arabic-Indic and other digits that NFKC leaves alone, and those must not reach the database.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+import unicodedata
+from decimal import Context, Decimal
+
+from crmcli.errors import ParseError
+
+__all__ = [
+    "REASONS",
+    "check_not_placeholder",
+    "fen_to_yuan",
+    "format_amount",
+    "is_masked",
+    "mask_phone",
+    "normalize_width",
+    "parse_amount",
+    "parse_date",
+    "parse_due",
+    "parse_email",
+    "parse_grade",
+    "parse_int_range",
+    "parse_phone",
+    "phone_key",
+]
+
+MIN_YEAR = 1900
+MAX_YEAR = 2100
+PHONE_MIN_DIGITS = 7
+PHONE_MAX_DIGITS = 15
+EMAIL_MAX_LEN = 254
+AMOUNT_MAX_YUAN = 10**13
+
+# (English, Chinese). Placeholders are filled from ParseError.details. Messages never name
+# the field or repeat the value: the caller puts "field: value:" in front.
+REASONS: dict[str, tuple[str, str]] = {
+    "empty": ("is empty", "为空"),
+    "placeholder": (
+        "is a vague placeholder (such as unknown, TBD, N/A, 未知, 待补充); enter the real value",
+        "是含糊的占位值（如 未知、待补充、TBD、N/A）；请填写真实的值",
+    ),
+    "phone_masked": (
+        "is a masked phone number (contains *); enter the full number",
+        "是打码的电话号码（含 *）；请填写完整号码",
+    ),
+    "phone_chars": (
+        "phone number may contain only digits, spaces, + - . ( ) and an extension such as x123",
+        "电话号码只能包含数字、空格、+ - . ( ) 以及分机号（如 x123、转123）",
+    ),
+    "phone_format": (
+        "is not a recognisable phone number layout",
+        "不是可识别的电话号码格式",
+    ),
+    "phone_too_short": (
+        "phone number has too few digits (at least {min})",
+        "电话号码位数太少（至少 {min} 位）",
+    ),
+    "phone_too_long": (
+        "phone number has too many digits (at most {max})",
+        "电话号码位数太多（最多 {max} 位）",
+    ),
+    "phone_mobile_invalid": (
+        "is not a valid Chinese mobile number (11 digits starting with 13-19)",
+        "不是有效的中国手机号（11 位，以 13-19 开头）",
+    ),
+    "phone_cn_invalid": (
+        "is not a valid Chinese number after +86: expected an 11-digit mobile "
+        "or an area code with a 7-8 digit local number",
+        "+86 之后不是有效的中国号码：应为 11 位手机号，或区号加 7-8 位本地号码",
+    ),
+    "email_too_long": (
+        "e-mail address is longer than {max} characters",
+        "邮箱地址超过 {max} 个字符",
+    ),
+    "email_format": (
+        "is not a valid e-mail address (expected name@example.com)",
+        "不是有效的邮箱地址（应为 name@example.com 形式）",
+    ),
+    "date_format": (
+        "is not a recognised date; use YYYY-MM-DD",
+        "不是可识别的日期；请使用 YYYY-MM-DD",
+    ),
+    "date_format_mismatch": (
+        "does not match the date format {format}",
+        "与指定的日期格式 {format} 不符",
+    ),
+    "date_invalid": (
+        "is not a real calendar date",
+        "不是真实存在的日期",
+    ),
+    "date_ambiguous": (
+        "ambiguous date: day and month could be swapped; use --dayfirst or --date-format",
+        "日期有歧义：日和月可能颠倒；请使用 --dayfirst 或 --date-format",
+    ),
+    "date_out_of_range": (
+        "year must be between {min_year} and {max_year}",
+        "年份必须在 {min_year} 到 {max_year} 之间",
+    ),
+    "due_negative": (
+        "a due date cannot lie in the past; use a positive offset such as 3d",
+        "到期日不能是过去的日期；请使用正数偏移，如 3d",
+    ),
+    "amount_format": (
+        "is not an amount; use digits such as 12000, 12,000.50, ¥12000 or 1.5万",
+        "不是金额；请使用数字，如 12000、12,000.50、¥12000 或 1.5万",
+    ),
+    "amount_precision": (
+        "amount has more than 2 decimal places",
+        "金额的小数超过 2 位",
+    ),
+    "amount_negative": (
+        "amount cannot be negative",
+        "金额不能为负数",
+    ),
+    "amount_too_large": (
+        "amount is larger than {max} yuan",
+        "金额超过 {max} 元",
+    ),
+    "grade_invalid": (
+        "grade must be A, B or C",
+        "等级必须是 A、B 或 C",
+    ),
+    "int_format": (
+        "is not a whole number",
+        "不是整数",
+    ),
+    "int_range": (
+        "must be between {lo} and {hi}",
+        "必须在 {lo} 到 {hi} 之间",
+    ),
+}
+
+
+# ---------------------------------------------------------------------------- common
+
+# Characters spreadsheets and CSV exports leave behind that neither strip() nor NFKC remove.
+_INVISIBLE = str.maketrans(dict.fromkeys("\u200b\u200c\u200d\u2060\ufeff"))
+# Dash look-alikes NFKC keeps (hyphen, en/em dash, minus sign) all mean "-" in a number.
+_DASHES = str.maketrans(dict.fromkeys("\u2010\u2011\u2012\u2013\u2014\u2015\u2212", "-"))
+_SPACES = re.compile(r"\s+")
+
+
+def normalize_width(s: str) -> str:
+    """NFKC-normalise and strip: full-width digits, letters, spaces and punctuation to ASCII.
+
+    Raises ``ParseError("empty")`` when nothing is left.
+    """
+    text = unicodedata.normalize("NFKC", s.translate(_INVISIBLE)).strip()
+    if not text:
+        raise ParseError("empty")
+    return text
+
+
+def _normalized(s: str) -> str:
+    """normalize_width, dashes unified and whitespace runs collapsed to one space."""
+    return _SPACES.sub(" ", normalize_width(s).translate(_DASHES))
+
+
+# ---------------------------------------------------------------------------- phones
+
+_EXT_RE = re.compile(r"\s*(?:x|ext\.?|#|转|分机)\s*([0-9]{1,8})$", re.IGNORECASE | re.ASCII)
+_PHONE_CHARS_RE = re.compile(r"[0-9 ()+.\-]+", re.ASCII)
+_OTHER_LAYOUT_RE = re.compile(r"(?:\+|\(\+?)?[0-9](?:[0-9 ().\-]*[0-9])?", re.ASCII)
+_MOBILE_RE = re.compile(r"1[3-9][0-9]{9}", re.ASCII)
+_LANDLINE_STORED_RE = re.compile(r"(0[0-9]{2,3})-([0-9]{7,8})(?:-([0-9]{1,8}))?", re.ASCII)
+_DIGIT_GROUPS_RE = re.compile(r"[0-9]+", re.ASCII)
+
+
+def _split_landline(digits: str) -> tuple[str, str] | None:
+    """Split Chinese area code and local number, or None if the digits are not a landline.
+
+    010 and 020-029 are the 3-digit area codes, all other codes (03xx-09xx) have 4 digits.
+    The big cities behind 3-digit codes all use 8-digit local numbers; requiring that keeps
+    North-American numbers such as 027-609-6460 from being mistaken for Wuhan.
+    """
+    if len(digits) < 3 or digits[0] != "0" or digits[1] == "0":
+        return None
+    if digits[1] == "1" and digits[2] != "0":
+        return None
+    size = 3 if digits[1] in "12" else 4
+    area, local = digits[:size], digits[size:]
+    if len(local) == 8 or (size == 4 and len(local) == 7):
+        return area, local
+    return None
+
+
+def _cn_landline(groups: list[str], ext: str | None) -> str | None:
+    """Canonical ``0AREA-LOCAL[-EXT]`` from digit groups, or None."""
+    # A trailing group after a complete number is an extension (010-12345678-123).
+    # Checking this first keeps the stored form idempotent: 0755-8888999-1 must not
+    # re-parse as 0755-88889991.
+    if ext is None and len(groups) >= 2 and len(groups[-1]) <= 6:
+        split = _split_landline("".join(groups[:-1]))
+        if split is not None:
+            return f"{split[0]}-{split[1]}-{groups[-1]}"
+    split = _split_landline("".join(groups))
+    if split is None:
+        return None
+    return f"{split[0]}-{split[1]}" + (f"-{ext}" if ext else "")
+
+
+def _drop_leading_digits(groups: list[str], count: int) -> list[str]:
+    rest = list(groups)
+    while count and rest:
+        head = rest.pop(0)
+        if len(head) > count:
+            rest.insert(0, head[count:])
+            count = 0
+        else:
+            count -= len(head)
+    return rest
+
+
+def _split_extension(text: str) -> tuple[str, str | None]:
+    match = _EXT_RE.search(text)
+    if match is None:
+        return text, None
+    return text[: match.start()].strip(), match.group(1)
+
+
+def parse_phone(s: str) -> str:
+    """Canonical stored form of a phone number.
+
+    Chinese mobiles become their 11 digits (``13812345678``), Chinese landlines
+    ``010-12345678`` or ``010-12345678-123``; international and other numbers are kept as
+    typed (after NFKC, single spaces) once validated. Idempotent.
+    """
+    text = _normalized(s)
+    if "*" in text:
+        raise ParseError("phone_masked")
+    main, ext = _split_extension(text)
+    if not main or not _PHONE_CHARS_RE.fullmatch(main):
+        raise ParseError("phone_chars")
+    plus_at = main.find("+")
+    if plus_at not in (-1, 0) and not (plus_at == 1 and main[0] == "("):
+        raise ParseError("phone_format")
+    if main.count("+") > 1:
+        raise ParseError("phone_format")
+    plus = plus_at != -1
+    groups = _DIGIT_GROUPS_RE.findall(main)
+    digits = "".join(groups)
+
+    country = 2 if plus and digits.startswith("86") else 4 if not plus and digits.startswith("0086") else 0
+    if country:
+        national_groups = _drop_leading_digits(groups, country)
+        national = "".join(national_groups)
+        if national.startswith("1") and not national.startswith("10"):  # 10: Beijing
+            if not _MOBILE_RE.fullmatch(national):
+                raise ParseError("phone_mobile_invalid")
+            if ext is not None:
+                raise ParseError("phone_format")
+            return national
+        if not national:
+            raise ParseError("phone_cn_invalid")
+        if not national.startswith("0"):  # +86 10 12345678: the trunk 0 is dropped abroad
+            national_groups[0] = "0" + national_groups[0]
+        landline = _cn_landline(national_groups, ext)
+        if landline is None:
+            raise ParseError("phone_cn_invalid")
+        return landline
+
+    if not plus and not digits.startswith("00"):
+        mobile = digits[2:] if len(digits) == 13 and digits.startswith("861") else digits
+        if mobile.startswith("1") and len(mobile) >= 11:
+            if not _MOBILE_RE.fullmatch(mobile):
+                raise ParseError("phone_mobile_invalid")
+            if ext is not None:
+                raise ParseError("phone_format")
+            return mobile
+        if digits.startswith("0"):
+            landline = _cn_landline(groups, ext)
+            if landline is not None:
+                return landline
+        # else: a North-American or other national number, validated below
+
+    if len(digits) < PHONE_MIN_DIGITS:
+        raise ParseError("phone_too_short", min=PHONE_MIN_DIGITS)
+    if len(digits) > PHONE_MAX_DIGITS:
+        raise ParseError("phone_too_long", max=PHONE_MAX_DIGITS)
+    if not _OTHER_LAYOUT_RE.fullmatch(main) or not _parentheses_ok(main):
+        raise ParseError("phone_format")
+    return text
+
+
+def _parentheses_ok(text: str) -> bool:
+    depth = 0
+    for char in text:
+        if char == "(":
+            depth += 1
+            if depth > 1:
+                return False
+        elif char == ")":
+            depth -= 1
+            if depth < 0:
+                return False
+    return depth == 0
+
+
+def _mask_main(text: str) -> str:
+    # "*" counts as an already-masked digit so masking a masked number changes nothing.
+    positions = [i for i, char in enumerate(text) if char.isascii() and (char.isdigit() or char == "*")]
+    if len(positions) <= 7:
+        hidden = positions[:-2]
+    else:
+        hidden = positions[3:-4]
+    chars = list(text)
+    for i in hidden:
+        chars[i] = "*"
+    return "".join(chars)
+
+
+def mask_phone(stored: str) -> str:
+    """``13812345678`` -> ``138****5678``: keep the first 3 and last 4 digits, mask the rest.
+
+    Numbers of 7 digits or fewer keep only their last 2 digits; extension digits are always
+    masked; punctuation stays in place. Never raises.
+    """
+    text = stored.strip()
+    landline = _LANDLINE_STORED_RE.fullmatch(text)
+    if landline is not None and landline.group(3):
+        main, ext_part = text[: landline.end(2)], text[landline.end(2) :]
+    else:
+        match = _EXT_RE.search(text)
+        main, ext_part = (text[: match.start()], text[match.start() :]) if match else (text, "")
+    masked_ext = "".join("*" if char.isascii() and char.isdigit() else char for char in ext_part)
+    return _mask_main(main) + masked_ext
+
+
+def is_masked(s: str) -> bool:
+    """True if the value has been masked by :func:`mask_phone` (contains ``*``)."""
+    return "*" in s
+
+
+def phone_key(stored: str) -> str:
+    """Digits used to match duplicates: no extension, no 86/0086 for Chinese numbers.
+
+    International numbers lose a leading ``00`` so ``+1 808…`` and ``001 808…`` match.
+    Never raises; unparseable input falls back to its digits.
+    """
+    try:
+        canonical = parse_phone(stored)
+    except ParseError:
+        try:
+            canonical = _normalized(stored)
+        except ParseError:
+            return ""
+    landline = _LANDLINE_STORED_RE.fullmatch(canonical)
+    if landline is not None:
+        return landline.group(1) + landline.group(2)
+    main, _ = _split_extension(canonical)
+    digits = "".join(_DIGIT_GROUPS_RE.findall(main))
+    if digits.startswith("00"):
+        digits = digits[2:]
+    return digits
+
+
+# ---------------------------------------------------------------------------- e-mail
+
+_CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af"
+_EMAIL_LOCAL_RE = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*", re.ASCII)
+_EMAIL_LABEL_RE = re.compile(rf"[a-z0-9{_CJK}](?:[a-z0-9{_CJK}-]{{0,61}}[a-z0-9{_CJK}])?", re.ASCII)
+_EMAIL_TLD_RE = re.compile(rf"[a-z]{{2,63}}|xn--[a-z0-9-]{{1,59}}|[{_CJK}]{{2,63}}", re.ASCII)
+
+
+def parse_email(s: str) -> str:
+    """Validated e-mail address with the domain lower-cased. IDN (CJK) domains are allowed."""
+    text = normalize_width(s)
+    if len(text) > EMAIL_MAX_LEN:
+        raise ParseError("email_too_long", max=EMAIL_MAX_LEN)
+    if text.count("@") != 1:
+        raise ParseError("email_format")
+    local, domain = text.split("@")
+    # An IME in Chinese mode types 。 for the dot in a domain.
+    domain = domain.replace("\u3002", ".").lower()
+    if len(local) > 64 or not _EMAIL_LOCAL_RE.fullmatch(local):
+        raise ParseError("email_format")
+    labels = domain.split(".")
+    if len(labels) < 2 or not all(_EMAIL_LABEL_RE.fullmatch(label) for label in labels):
+        raise ParseError("email_format")
+    if not _EMAIL_TLD_RE.fullmatch(labels[-1]):
+        raise ParseError("email_format")
+    return f"{local}@{domain}"
+
+
+# ---------------------------------------------------------------------------- dates
+
+_TIME = (
+    r"(?:(?:T|\s+)(?P<hh>[0-9]{1,2}):(?P<mi>[0-9]{2})(?::(?P<ss>[0-9]{2})(?:[.,][0-9]+)?)?"
+    r"\s*(?:Z|[+-][0-9]{2}(?::?[0-9]{2})?)?)?"
+)
+_YMD_RE = re.compile(
+    r"(?P<y>[0-9]{4})(?P<sep>[-/.])(?P<m>[0-9]{1,2})(?P=sep)(?P<d>[0-9]{1,2})" + _TIME,
+    re.ASCII | re.IGNORECASE,
+)
+_CJK_DATE_RE = re.compile(
+    r"(?P<y>[0-9]{4})\s*年\s*(?P<m>[0-9]{1,2})\s*月\s*(?P<d>[0-9]{1,2})\s*[日号]?", re.ASCII
+)
+_COMPACT_RE = re.compile(r"(?P<y>[0-9]{4})(?P<m>[0-9]{2})(?P<d>[0-9]{2})", re.ASCII)
+_DMY_RE = re.compile(
+    r"(?P<a>[0-9]{1,2})(?P<sep>[-/.])(?P<b>[0-9]{1,2})(?P=sep)(?P<y>[0-9]{4}|[0-9]{2})" + _TIME,
+    re.ASCII | re.IGNORECASE,
+)
+
+
+def _make_date(year: int, month: int, day: int) -> datetime.date:
+    if not MIN_YEAR <= year <= MAX_YEAR:
+        raise ParseError("date_out_of_range", min_year=MIN_YEAR, max_year=MAX_YEAR)
+    try:
+        return datetime.date(year, month, day)
+    except ValueError:
+        raise ParseError("date_invalid") from None
+
+
+def _check_time(match: re.Match[str]) -> None:
+    if "hh" not in match.re.groupindex:
+        return
+    hh, mi, ss = match.group("hh"), match.group("mi"), match.group("ss")
+    if hh is not None and (int(hh) > 23 or int(mi) > 59 or (ss is not None and int(ss) > 60)):
+        raise ParseError("date_format")
+
+
+def _full_year(text: str) -> int:
+    year = int(text)
+    if len(text) == 2:  # pivot: 00-69 -> 2000-2069, 70-99 -> 1970-1999
+        year += 2000 if year < 70 else 1900
+    return year
+
+
+def _strptime(text: str, date_format: str) -> datetime.date:
+    try:
+        parsed = datetime.datetime.strptime(text, date_format).date()
+    except ValueError as exc:
+        if "out of range" in str(exc):
+            raise ParseError("date_invalid") from None
+        raise ParseError("date_format_mismatch", format=date_format) from None
+    year = parsed.year
+    if "%y" in date_format and year == 1969:  # strptime pivots at 69, we pivot at 70
+        year = 2069
+    return _make_date(year, parsed.month, parsed.day)
+
+
+def parse_date(s: str, *, dayfirst: bool | None = None, date_format: str | None = None) -> datetime.date:
+    """A calendar date from ISO, Chinese (2024年5月3日), compact or D/M/Y and M/D/Y forms.
+
+    Year-first forms are never ambiguous. For ``24/08/2020``-style input, ``dayfirst``
+    picks the order; when it is None the order must follow from a number above 12, or
+    both numbers must be equal, otherwise ``date_ambiguous`` is raised. With ``date_format``
+    (a strptime format) only that format is tried.
+    """
+    text = _normalized(s)
+    if date_format is not None:
+        return _strptime(text, date_format)
+    for pattern in (_YMD_RE, _CJK_DATE_RE, _COMPACT_RE):
+        match = pattern.fullmatch(text)
+        if match is not None:
+            _check_time(match)
+            return _make_date(int(match.group("y")), int(match.group("m")), int(match.group("d")))
+    match = _DMY_RE.fullmatch(text)
+    if match is None:
+        raise ParseError("date_format")
+    _check_time(match)
+    first, second = int(match.group("a")), int(match.group("b"))
+    year = _full_year(match.group("y"))
+    if dayfirst is None:
+        if first > 12 and second > 12:
+            raise ParseError("date_invalid")
+        if first <= 12 and second <= 12 and first != second:
+            raise ParseError("date_ambiguous")
+        dayfirst = first > 12
+    day, month = (first, second) if dayfirst else (second, first)
+    return _make_date(year, month, day)
+
+
+_RELATIVE_RE = re.compile(
+    r"(?P<sign>[+-])?\s*(?P<n>[0-9]+)\s*"
+    r"(?P<unit>days?|d|天|weeks?|w|周|个?星期|个?礼拜|months?|m|个月|years?|y|年)",
+    re.ASCII | re.IGNORECASE,
+)
+# First character of the unit (after 个) -> relativedelta keyword.
+_UNITS = {
+    "d": "days",
+    "天": "days",
+    "w": "weeks",
+    "周": "weeks",
+    "星": "weeks",
+    "礼": "weeks",
+    "m": "months",
+    "月": "months",
+    "y": "years",
+    "年": "years",
+}
+_NAMED_DAYS = {"today": 0, "今天": 0, "今日": 0, "tomorrow": 1, "明天": 1, "明日": 1, "后天": 2}
+
+
+def parse_due(
+    s: str,
+    today: datetime.date,
+    *,
+    dayfirst: bool | None = None,
+    date_format: str | None = None,
+) -> datetime.date:
+    """A due date: ``3d``, ``+2w``, ``1m`` (calendar months), ``1y``, ``today``, ``tomorrow``,
+    ``明天``, ``后天``, ``3天``, ``2周``, ``1个月`` relative to ``today``; otherwise a date
+    as :func:`parse_date` reads it. Negative offsets are refused.
+    """
+    text = _normalized(s)
+    named = _NAMED_DAYS.get(text.casefold())
+    if named is not None:
+        return today + datetime.timedelta(days=named)
+    match = _RELATIVE_RE.fullmatch(text)
+    if match is None:
+        return parse_date(text, dayfirst=dayfirst, date_format=date_format)
+    if match.group("sign") == "-":
+        raise ParseError("due_negative")
+    count = int(match.group("n")) if len(match.group("n")) <= 6 else 10**6
+    unit = _UNITS[match.group("unit").lower().lstrip("个")[0]]
+    try:
+        if unit in ("days", "weeks"):
+            result = today + datetime.timedelta(**{unit: count})
+        else:
+            from dateutil.relativedelta import relativedelta  # lazy: start-up time
+
+            result = today + relativedelta(**{unit: count})
+    except (OverflowError, ValueError):
+        raise ParseError("date_out_of_range", min_year=MIN_YEAR, max_year=MAX_YEAR) from None
+    return _make_date(result.year, result.month, result.day)
+
+
+# ---------------------------------------------------------------------------- amounts
+
+_AMOUNT_RE = re.compile(
+    r"(?P<sign>[-+])?\s*(?P<cur>¥|rmb|cny)?\s*(?P<sign2>[-+])?\s*"
+    r"(?P<num>[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]+)?|[0-9]+(?:\.[0-9]+)?)"
+    r"\s*(?P<wan>万)?\s*(?P<unit>元|rmb|cny)?",
+    re.ASCII | re.IGNORECASE,
+)
+
+
+def parse_amount(s: str) -> int:
+    """An amount in yuan as integer fen: ``12,000.50``, ``¥12000``, ``12000元``, ``RMB 12000``,
+    ``1.5万`` (15000 yuan). At most 2 decimal places; never negative.
+    """
+    text = _normalized(s)
+    negative = False
+    if text.startswith("(") and text.endswith(")"):  # accounting notation for negatives
+        negative, text = True, text[1:-1].strip()
+    match = _AMOUNT_RE.fullmatch(text)
+    if match is None or (match.group("sign") and match.group("sign2")):
+        raise ParseError("amount_format")
+    negative = negative or "-" in (match.group("sign"), match.group("sign2"))
+    number = match.group("num").replace(",", "")
+    # Context wide enough that scaleb below never rounds: the result is exact.
+    exact = Context(prec=len(number) + 8)
+    yuan = Decimal(number)
+    if match.group("wan"):
+        yuan = yuan.scaleb(4, context=exact)
+    if yuan > AMOUNT_MAX_YUAN:
+        raise ParseError("amount_too_large", max=AMOUNT_MAX_YUAN)
+    fen = yuan.scaleb(2, context=exact)
+    if fen != fen.to_integral_value(context=exact):
+        raise ParseError("amount_precision")
+    if negative and fen != 0:
+        raise ParseError("amount_negative")
+    return int(fen)
+
+
+def format_amount(fen: int) -> str:
+    """Fen as plain yuan text with 2 decimals: ``1200050`` -> ``12000.50``."""
+    sign = "-" if fen < 0 else ""
+    whole, cents = divmod(abs(fen), 100)
+    return f"{sign}{whole}.{cents:02d}"
+
+
+def fen_to_yuan(fen: int) -> int | float:
+    """Fen as a JSON number of yuan: ``1200000`` -> ``12000``, ``1200050`` -> ``12000.5``."""
+    if fen % 100 == 0:
+        return fen // 100
+    return float(Decimal(fen).scaleb(-2))
+
+
+# ---------------------------------------------------------------------------- misc
+
+_PLACEHOLDERS = frozenset(
+    {
+        "未知",
+        "待补充",
+        "待定",
+        "不详",
+        "暂无",
+        "无",
+        "待填",
+        "待确认",
+        "unknown",
+        "tbd",
+        "n/a",
+        "na",
+        "none",
+        "null",
+        "nil",
+        "xxx",
+    }
+)
+# Only dashes, question marks, dots (-, --, ?, ??, ..., …) or only x's (xxx, xxxx).
+_PLACEHOLDER_RE = re.compile(r"[-?.]+|x{3,}")
+
+
+def check_not_placeholder(s: str) -> str:
+    """Return the stripped value, or raise ``placeholder`` for 未知, TBD, N/A, -, ? and the like."""
+    text = s.strip()
+    key = normalize_width(text).translate(_DASHES).casefold()
+    key = _SPACES.sub("", key)
+    if key in _PLACEHOLDERS or _PLACEHOLDER_RE.fullmatch(key):
+        raise ParseError("placeholder")
+    return text
+
+
+def parse_grade(s: str) -> str:
+    """Customer grade ``A``, ``B`` or ``C`` (any case, full width, optional 级/类 suffix)."""
+    text = normalize_width(s).upper()
+    if text[-1:] in ("级", "类"):
+        text = text[:-1].strip()
+    if text not in ("A", "B", "C"):
+        raise ParseError("grade_invalid")
+    return text
+
+
+_INT_RE = re.compile(r"[-+]?[0-9]{1,18}", re.ASCII)
+
+
+def parse_int_range(s: str, lo: int, hi: int) -> int:
+    """A whole number between ``lo`` and ``hi`` inclusive (e.g. satisfaction 1-5)."""
+    text = normalize_width(s)
+    if not _INT_RE.fullmatch(text):
+        raise ParseError("int_format")
+    value = int(text)
+    if not lo <= value <= hi:
+        raise ParseError("int_range", lo=lo, hi=hi)
+    return value

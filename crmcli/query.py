@@ -1,0 +1,135 @@
+"""Listing and searching customers. Field names from users are checked against the known fields:
+SQL is only ever built from our own column names, values always go in as parameters."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+
+from .customers import COLUMNS, SELECT_COLUMNS, Record
+from .errors import ValidationError
+from .fields import BY_KEY, CHOICE_FIELDS
+
+
+@dataclass
+class Filters:
+    """Every filter ``crm list`` (and export, stale, reports) understands."""
+
+    choices: dict[str, list[str]] = field(default_factory=dict)  # field -> allowed codes
+    owner: list[str] = field(default_factory=list)
+    grade: list[str] = field(default_factory=list)
+    first_contact_from: str | None = None
+    first_contact_to: str | None = None
+    last_followup_from: str | None = None
+    last_followup_to: str | None = None
+    amount_min: int | None = None
+    amount_max: int | None = None
+    text: str | None = None
+    archived: str = "exclude"  # exclude | only | all
+
+    def where(self) -> tuple[str, list[object]]:
+        clauses: list[str] = []
+        params: list[object] = []
+        for key, values in self.choices.items():
+            if key not in CHOICE_FIELDS:
+                raise ValidationError("filter", key, "unknown_field", details={"fields": ", ".join(CHOICE_FIELDS)})
+            if values:
+                clauses.append(f"{key} IN ({', '.join('?' * len(values))})")
+                params.extend(values)
+        for key, values in (("owner", self.owner), ("grade", self.grade)):
+            if values:
+                clauses.append(f"{key} IN ({', '.join('?' * len(values))})")
+                params.extend(values)
+        ranges = (
+            ("first_contact", ">=", self.first_contact_from),
+            ("first_contact", "<=", self.first_contact_to),
+            ("last_followup", ">=", self.last_followup_from),
+            ("last_followup", "<=", self.last_followup_to),
+            ("amount", ">=", self.amount_min),
+            ("amount", "<=", self.amount_max),
+        )
+        for column, op, value in ranges:
+            if value is not None:
+                clauses.append(f"{column} {op} ?")
+                params.append(value)
+        if self.text:
+            clause, text_params = text_match(self.text)
+            clauses.append(clause)
+            params.extend(text_params)
+        if self.archived == "exclude":
+            clauses.append("archived = 0")
+        elif self.archived == "only":
+            clauses.append("archived = 1")
+        return (" AND ".join(clauses) or "1"), params
+
+
+SEARCH_COLUMNS = ("id", "name", "contact", "title", "needs", "notes", "followup", "next_step", "product", "address")
+FOLLOWUP_SEARCH_COLUMNS = ("content", "result", "next_step")
+
+
+def like_pattern(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def text_match(text: str) -> tuple[str, list[object]]:
+    """Substring match over the customer's text and its follow-ups. LIKE rather than FTS:
+    a two-character Chinese word (采购) is below the trigram tokenizer's length."""
+    pattern = like_pattern(text.strip())
+    own = " OR ".join(f"{col} LIKE ? ESCAPE '\\'" for col in SEARCH_COLUMNS)
+    theirs = " OR ".join(f"f.{col} LIKE ? ESCAPE '\\'" for col in FOLLOWUP_SEARCH_COLUMNS)
+    clause = f"(({own}) OR id IN (SELECT f.customer_id FROM followups f WHERE {theirs}))"
+    return clause, [pattern] * (len(SEARCH_COLUMNS) + len(FOLLOWUP_SEARCH_COLUMNS))
+
+
+def parse_sort(spec: Sequence[str]) -> list[tuple[str, bool]]:
+    """``["-amount", "name"]`` or ``["amount:desc"]`` -> [(column, descending)], checked."""
+    order: list[tuple[str, bool]] = []
+    for item in spec:
+        for part in item.split(","):
+            part = part.strip()
+            if not part:
+                continue
+            desc = part.startswith("-") or part.lower().endswith(":desc")
+            key = part.lstrip("-+").split(":")[0].replace("-", "_")
+            if key not in BY_KEY or key not in COLUMNS:
+                raise ValidationError("sort", part, "unknown_field", details={"fields": ", ".join(BY_KEY)})
+            order.append((key, desc))
+    return order
+
+
+def order_by(order: list[tuple[str, bool]]) -> str:
+    if not order:
+        return "ORDER BY id"
+    terms = []
+    for key, desc in order:
+        if BY_KEY[key].kind == "choice":
+            # Dropdowns sort in their list's order (the pipeline for status), not alphabetically.
+            expr = f"(SELECT position FROM options WHERE field = '{key}' AND code = customers.{key})"
+        else:
+            expr = key
+        # Empty values last in both directions: a missing amount is not the smallest one.
+        terms.append(f"{expr} IS NULL, {expr} {'DESC' if desc else 'ASC'}")
+    return "ORDER BY " + ", ".join(terms) + ", id"
+
+
+def select(
+    conn: sqlite3.Connection,
+    filters: Filters,
+    order: list[tuple[str, bool]] | None = None,
+    limit: int | None = None,
+) -> Iterator[Record]:
+    """Stream matching customers (a cursor, not a list: exports of any size stay flat in memory)."""
+    where, params = filters.where()
+    sql = f"SELECT {SELECT_COLUMNS} FROM customers WHERE {where} {order_by(order or [])}"
+    if limit is not None:
+        sql += " LIMIT ?"
+        params.append(limit)
+    for row in conn.execute(sql, params):
+        yield dict(zip(COLUMNS, row))
+
+
+def count(conn: sqlite3.Connection, filters: Filters) -> int:
+    where, params = filters.where()
+    return conn.execute(f"SELECT count(*) FROM customers WHERE {where}", params).fetchone()[0]

@@ -1,0 +1,192 @@
+"""All output: Rich tables for people, JSON/JSONL/CSV/TSV/IDs for scripts, masking on display.
+
+Rich is imported only when a table is drawn; machine formats never load it.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import sys
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import IO, Any
+
+from . import parsing
+from .fields import BY_KEY
+from .options import OptionSet
+
+FORMATS = ("table", "json", "jsonl", "csv", "tsv", "ids")
+STATUS_STYLES = {"lost": "red", "active": "green", "paused": "yellow", "intent": "cyan"}
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    header: str
+    justify: str = "left"
+
+
+def customer_machine(rec: Mapping[str, Any], options: OptionSet, lang: str, reveal: bool) -> dict[str, Any]:
+    """A customer as scripts see it: field keys, codes plus ``<key>_label``, yuan as numbers."""
+    out: dict[str, Any] = {}
+    for key, value in rec.items():
+        if key in ("archived_at", "phone_key"):
+            continue
+        spec = BY_KEY.get(key)
+        kind = spec.kind if spec else "text"
+        if kind == "phone" and value and not reveal:
+            value = parsing.mask_phone(value)
+        elif kind == "amount" and value is not None:
+            value = parsing.fen_to_yuan(value)
+        elif kind == "flag":
+            value = bool(value)
+        out[key] = value
+        if kind == "choice":
+            out[f"{key}_label"] = options.label(key, value, lang) if value else None
+    return out
+
+
+def customer_display(rec: Mapping[str, Any], options: OptionSet, lang: str, reveal: bool) -> dict[str, str]:
+    """A customer as a person reads it: labels, masked phone, formatted money."""
+    out: dict[str, str] = {}
+    for key, value in rec.items():
+        spec = BY_KEY.get(key)
+        if value is None or value == "":
+            out[key] = ""
+        elif spec is None:
+            out[key] = str(value)
+        elif spec.kind == "choice":
+            out[key] = options.label(key, value, lang)
+        elif spec.kind == "phone":
+            out[key] = value if reveal else parsing.mask_phone(value)
+        elif spec.kind == "amount":
+            out[key] = parsing.format_amount(value)
+        elif spec.kind == "flag":
+            out[key] = "✓" if value else ""
+        else:
+            out[key] = str(value)
+    return out
+
+
+def customer_columns(keys: Sequence[str], lang: str) -> list[Column]:
+    cols = []
+    for key in keys:
+        spec = BY_KEY.get(key)
+        header = spec.label(lang) if spec else key
+        cols.append(Column(key, header, "right" if spec and spec.kind == "amount" else "left"))
+    return cols
+
+
+def write_machine(rows: Iterable[Mapping[str, Any]], fmt: str, out: IO[str], keys: Sequence[str] | None = None) -> int:
+    """Stream rows in a machine format; returns how many were written. ``keys`` picks and orders
+    the CSV/TSV columns (JSON keeps every key of each row)."""
+    n = 0
+    if fmt == "json":
+        out.write("[")
+        for n, row in enumerate(rows, start=1):
+            out.write("\n  " if n == 1 else ",\n  ")
+            out.write(json.dumps(row, ensure_ascii=False))
+        out.write("\n]\n" if n else "]\n")
+    elif fmt == "jsonl":
+        for n, row in enumerate(rows, start=1):
+            out.write(json.dumps(row, ensure_ascii=False) + "\n")
+    elif fmt in ("csv", "tsv"):
+        writer = csv.writer(out, dialect="excel-tab" if fmt == "tsv" else "excel", lineterminator="\n")
+        it: Iterator[Mapping[str, Any]] = iter(rows)
+        first = next(it, None)
+        header = list(keys) if keys else (list(first) if first else [])
+        if header:
+            writer.writerow(header)
+        if first is not None:
+            for n, row in enumerate(_chain(first, it), start=1):
+                writer.writerow([_cell(row.get(k)) for k in header])
+    elif fmt == "ids":
+        for n, row in enumerate(rows, start=1):
+            out.write(f"{row['id']}\n")
+    else:
+        raise ValueError(fmt)
+    out.flush()
+    return n
+
+
+def _chain(first: Mapping[str, Any], rest: Iterator[Mapping[str, Any]]) -> Iterator[Mapping[str, Any]]:
+    yield first
+    yield from rest
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
+
+
+def use_colour(stream: IO[str]) -> bool:
+    if os.environ.get("NO_COLOR"):
+        return False
+    if os.environ.get("FORCE_COLOR"):
+        return True
+    return stream.isatty()
+
+
+def console(stream: IO[str] | None = None) -> Any:
+    """A Rich console: colour and terminal width on a TTY; plain and unwrapped otherwise, so
+    cron mail and pipes get stable text."""
+    from rich.console import Console
+
+    stream = stream or sys.stdout
+    if use_colour(stream):
+        return Console(file=stream, highlight=False)
+    return Console(file=stream, color_system=None, width=100_000, highlight=False, soft_wrap=True)
+
+
+def table(
+    rows: Iterable[Mapping[str, str]],
+    columns: Sequence[Column],
+    *,
+    stream: IO[str] | None = None,
+    row_style: Callable[[Mapping[str, str]], str | None] | None = None,
+    title: str | None = None,
+    caption: str | None = None,
+) -> int:
+    """Draw a Rich table (CJK widths handled by Rich's cell measurement). Returns the row count."""
+    from rich import box
+    from rich.table import Table
+
+    con = console(stream)
+    coloured = con.color_system is not None
+    tbl = Table(
+        box=box.SIMPLE_HEAD, title=title, caption=caption, header_style="bold" if coloured else "",
+        title_justify="left", caption_justify="left", pad_edge=False, show_edge=False,
+    )
+    for col in columns:
+        tbl.add_column(col.header, justify=col.justify, no_wrap=not coloured, overflow="fold")  # type: ignore[arg-type]
+    n = 0
+    for n, row in enumerate(rows, start=1):
+        style = row_style(row) if (row_style and coloured) else None
+        tbl.add_row(*(row.get(c.key, "") for c in columns), style=style)
+    con.print(tbl)
+    return n
+
+
+def key_values(pairs: Sequence[tuple[str, str]], *, stream: IO[str] | None = None, title: str | None = None) -> None:
+    """A two-column label/value view for ``show``."""
+    from rich import box
+    from rich.table import Table
+
+    con = console(stream)
+    tbl = Table(box=box.SIMPLE, show_header=False, title=title, title_justify="left", pad_edge=False, show_edge=False)
+    tbl.add_column(style="bold" if con.color_system else "", no_wrap=True)
+    tbl.add_column(overflow="fold")
+    for label, value in pairs:
+        tbl.add_row(label, value)
+    con.print(tbl)
+
+
+def status_style(raw_status: str | None) -> str | None:
+    return STATUS_STYLES.get(raw_status or "")

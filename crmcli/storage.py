@@ -1,0 +1,150 @@
+"""The one place that opens the database: location, pragmas, transactions and migrations."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sqlite3
+import stat
+from collections.abc import Iterator
+from pathlib import Path
+
+from .errors import Busy, StoreError
+
+BUSY_TIMEOUT_MS = 10_000
+APP_NAME = "crmcli"
+
+
+def default_path() -> Path:
+    """``CRM_DB`` if set, else ``crm.db`` in the platform's per-user data directory."""
+    env = os.environ.get("CRM_DB")
+    if env:
+        return Path(env).expanduser()
+    # platformdirs is only needed when no path was given, which cron and tests never hit.
+    from platformdirs import user_data_path
+
+    return user_data_path(APP_NAME, appauthor=False) / "crm.db"
+
+
+def _create_private(path: Path) -> None:
+    """Create the empty file 0600 before SQLite does, so it never exists with a wider mode."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+    os.close(fd)
+
+
+class Store:
+    """An open database. ``conn`` is in autocommit mode; writes go through :meth:`write`."""
+
+    def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
+        self.conn = conn
+        self.path = path
+        self.warnings: list[str] = []
+
+    @contextlib.contextmanager
+    def write(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction. Always ``BEGIN IMMEDIATE``: a deferred transaction that later
+        needs the write lock fails with "database is locked" without waiting on the busy timeout."""
+        try:
+            self.conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            raise translate(exc) from exc
+        try:
+            yield self.conn
+        except BaseException:
+            if self.conn.in_transaction:
+                self.conn.rollback()
+            raise
+        else:
+            try:
+                self.conn.execute("COMMIT")
+            except sqlite3.OperationalError as exc:
+                if self.conn.in_transaction:
+                    self.conn.rollback()
+                raise translate(exc) from exc
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def translate(exc: sqlite3.Error) -> Exception:
+    """Map SQLite's errors to the project's, so the CLI can give a clear message and exit code."""
+    text = str(exc).lower()
+    if "locked" in text or "busy" in text:
+        return Busy("the database is busy (locked by other writers); try again")
+    if "readonly" in text or "read-only" in text:
+        return StoreError(f"the database is read-only: {exc}")
+    if "disk is full" in text or "database or disk is full" in text:
+        return StoreError("the disk is full; nothing was written")
+    if "not a database" in text or "malformed" in text or "corrupt" in text:
+        return StoreError(f"the file is not a usable crm database: {exc}")
+    return StoreError(str(exc))
+
+
+def open_store(path: Path | str | None = None, *, migrate: bool = True) -> Store:
+    """Open (creating and migrating if needed) the database at ``path``."""
+    db_path = Path(path).expanduser() if path else default_path()
+    created = False
+    if str(db_path) != ":memory:" and not db_path.exists():
+        try:
+            _create_private(db_path)
+            created = True
+        except FileExistsError:
+            pass
+        except OSError as exc:
+            raise StoreError(f"cannot create the database at {db_path}: {exc.strerror}") from exc
+    try:
+        conn = sqlite3.connect(db_path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+    except sqlite3.Error as exc:
+        raise StoreError(f"cannot open {db_path}: {exc}") from exc
+    store = Store(conn, db_path)
+    try:
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        conn.execute("PRAGMA foreign_keys = ON")
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+            conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = NORMAL")
+    except sqlite3.DatabaseError as exc:
+        conn.close()
+        raise translate(exc) from exc
+    from . import migrations
+
+    if version > migrations.LATEST:
+        conn.close()
+        raise StoreError(
+            f"{db_path} was written by a newer version of crm (schema {version}, this version knows "
+            f"{migrations.LATEST}); upgrade crm"
+        )
+    if version < migrations.LATEST and migrate:
+        migrations.apply(store)
+    if not created:
+        _warn_if_shared(store)
+    _tighten_sidecars(db_path)
+    return store
+
+
+def _warn_if_shared(store: Store) -> None:
+    try:
+        mode = stat.S_IMODE(store.path.stat().st_mode)
+    except OSError:
+        return
+    if mode & 0o077:
+        store.warnings.append(
+            f"{store.path} is readable by other users (mode {mode:o}); run: chmod 600 {store.path}"
+        )
+
+
+def _tighten_sidecars(db_path: Path) -> None:
+    """WAL and SHM files inherit the umask, not the database's mode: make them private too."""
+    for suffix in ("-wal", "-shm"):
+        side = Path(str(db_path) + suffix)
+        with contextlib.suppress(OSError):
+            if side.exists() and stat.S_IMODE(side.stat().st_mode) & 0o077:
+                side.chmod(0o600)

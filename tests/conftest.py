@@ -1,0 +1,88 @@
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from crmcli.cli import app
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(autouse=True)
+def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test gets its own database and a fixed, English, colourless environment."""
+    db = tmp_path / "crm.db"
+    monkeypatch.setenv("CRM_DB", str(db))
+    monkeypatch.setenv("CRM_LANG", "en")
+    monkeypatch.setenv("NO_COLOR", "1")
+    monkeypatch.setenv("TERMINAL_WIDTH", "200")
+    monkeypatch.setenv("_TYPER_FORCE_DISABLE_TERMINAL", "1")
+    monkeypatch.setenv("CRM_TODAY", "2024-06-15")
+    monkeypatch.delenv("FORCE_COLOR", raising=False)
+    return db
+
+
+class Crm:
+    """Runs ``crm`` in-process; ``ok`` asserts success and returns stdout."""
+
+    def __init__(self) -> None:
+        self.runner = CliRunner()
+
+    def __call__(self, *args: str, input: str | None = None):
+        return self.runner.invoke(app, list(args), input=input, catch_exceptions=False)
+
+    def ok(self, *args: str, input: str | None = None) -> str:
+        result = self(*args, input=input)
+        assert result.exit_code == 0, (result.exit_code, result.stdout, result.stderr)
+        return result.stdout
+
+    def json(self, *args: str) -> object:
+        return json.loads(self.ok(*args, "--format", "json"))
+
+
+@pytest.fixture
+def crm() -> Crm:
+    return Crm()
+
+
+BASE = {
+    "--name": "上海明达制造有限公司",
+    "--contact": "王强",
+    "--phone": "13812345678",
+    "--source": "行业展会",
+    "--needs": "采购办公设备",
+    "--owner": "张经理",
+}
+
+
+def add_args(**overrides: str) -> list[str]:
+    values = dict(BASE)
+    for key, value in overrides.items():
+        values["--" + key.replace("_", "-")] = value
+    args = ["add", "-q"]
+    for flag, value in values.items():
+        if value is not None:
+            args += [flag, value]
+    return args
+
+
+@pytest.fixture
+def add(crm: Crm):
+    def _add(**overrides: str) -> str:
+        return crm.ok(*add_args(**overrides)).strip()
+
+    return _add
+
+
+def subprocess_env(db: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST")}
+    env.update(CRM_DB=str(db), **extra)
+    return env
+
+
+PYTHON = sys.executable
