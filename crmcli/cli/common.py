@@ -60,6 +60,11 @@ def reset_state() -> State:
     return _current
 
 
+def stdin_is_terminal() -> bool:
+    """Whether a person can answer prompts (patched in tests)."""
+    return sys.stdin.isatty()
+
+
 def err(text: str) -> None:
     sys.stderr.write(text + "\n")
     sys.stderr.flush()

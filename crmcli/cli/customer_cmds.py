@@ -1,7 +1,6 @@
 """crm add / show / edit / list / search / delete."""
 
 
-import sys
 from typing import Annotated, Any, Optional
 
 import typer
@@ -28,20 +27,27 @@ ALL_COLUMNS = [*SEED_KEYS, "grade", "next_date", "archived", "created_at", "upda
 
 
 def _interactive() -> bool:
-    return sys.stdin.isatty() and sys.stdout.isatty()
+    from . import common
+
+    return common.stdin_is_terminal()
 
 
-def _prompt_missing(missing: list[str], options: Any, lang: str) -> dict[str, str]:
-    """Ask for each missing required field on a terminal; choices show their allowed labels."""
-    answers: dict[str, str] = {}
-    for key in missing:
-        spec = BY_KEY[key]
-        label = spec.label(lang)
-        if spec.kind == "choice":
-            allowed = " / ".join(o.label(lang) for o in options.active(key))
-            label = f"{label} [{allowed}]"
-        answers[key] = typer.prompt(label)
-    return answers
+def _ask(key: str, options: Any, lang: str) -> str:
+    """Ask for one field on a terminal until the answer passes validation."""
+    from ..customers import clean_value
+    from .common import describe_error
+
+    spec = BY_KEY[key]
+    label = spec.label(lang)
+    if spec.kind == "choice":
+        label = f"{label} [{' / '.join(o.label(lang) for o in options.active(key))}]"
+    while True:
+        answer = typer.prompt(label)
+        try:
+            clean_value(key, answer, options)
+            return answer
+        except ValidationError as exc:
+            err(describe_error(exc, lang))
 
 
 def _parse_sets(pairs: list[str]) -> dict[str, str]:
@@ -79,14 +85,14 @@ def register(app: typer.Typer) -> None:
             except customers.MissingFields as exc:
                 if not _interactive():
                     raise
-                values.update(_prompt_missing(exc.missing, opts, st.lang))
+                values.update({key: _ask(key, opts, st.lang) for key in exc.missing})
             except ValidationError as exc:
                 if not _interactive() or exc.field not in BY_KEY or exc.field == "id":
                     raise
                 from .common import describe_error
 
                 err(describe_error(exc, st.lang))
-                values[exc.field] = typer.prompt(BY_KEY[exc.field].label(st.lang))
+                values[exc.field] = _ask(exc.field, opts, st.lang)
         for warning in ctx.warnings:
             warn(warning)
         if quiet:
@@ -201,7 +207,7 @@ def register(app: typer.Typer) -> None:
         store = st.store()
         record = customers.get(store.conn, customer_id)
         if not yes:
-            if not sys.stdin.isatty():
+            if not _interactive():
                 raise UsageError(h("refusing to delete without --yes when not on a terminal", "非终端环境下删除需要 --yes"))
             if not typer.confirm(i18n.message("delete_confirm", st.lang, id=record["id"], name=record["name"])):
                 err(i18n.message("aborted", st.lang))
