@@ -308,10 +308,11 @@ NEXT_STEPS = (
     "{n}天后回访满意度", "协调售后团队排期", "确认交付时间和验收标准",
 )
 WEEKDAYS = "一二三四五"
+GIVEN_CHARS = "子浩宇欣雨思梓嘉俊晨博文涵一诗佳怡泽轩明伟芳静丽建国志华玉兰海燕晓红亮"
 NOTES = (
     "决策周期长", "节假日勿扰", "需开具增值税专用发票", "老板亲自拍板", "价格敏感",
     "对售后响应速度要求高", "曾使用竞品，对比后转向我方", "需要英文合同", "年底预算集中释放",
-    "付款周期较长，约{n}天", "联系人周{wd}下午方便接听电话", "每月{n}号对账", "重点客户，季度拜访",
+    "付款周期较长，约{n}天", "联系人周{wd}下午方便接听电话", "每月{d}号对账", "重点客户，季度拜访",
     "有二期项目机会", "需走招投标流程", "对接人近期可能调岗", "偏好微信沟通", "要求上门服务",
 )
 # fmt: on
@@ -355,7 +356,11 @@ def _pools(seed: int) -> _Pools:
     rng = random.Random(seed * 7919 + 17)
 
     surnames = _clean([fake.last_name() for _ in range(3000)])
-    given = _clean([fake.first_name() for _ in range(3000)])
+    # Faker knows only ~130 given names: add two-character ones for a realistic spread.
+    given = _clean(
+        [fake.first_name() for _ in range(2000)]
+        + [rng.choice(GIVEN_CHARS) + rng.choice(GIVEN_CHARS) for _ in range(2000)]
+    )
     brands = {a + b for a in BRAND_CHARS for b in BRAND_CHARS if a != b}
     brands.update(p for p in (fake.company_prefix() for _ in range(300)) if len(p) <= 3)
     faker_streets = sorted({s for s in (fake.street_name() for _ in range(3000)) if len(s) >= 3})
@@ -379,7 +384,7 @@ def _pools(seed: int) -> _Pools:
     for _ in range(2000):
         parts = [rng.choice(NOTES) for _ in range(rng.choice((1, 1, 1, 2)))]
         text = "；".join(dict.fromkeys(parts))
-        notes.append(text.format(n=rng.choice((5, 10, 15, 20, 25, 30, 45, 60, 90)), wd=rng.choice(WEEKDAYS)))
+        notes.append(text.format(n=rng.choice((15, 30, 45, 60, 90)), d=rng.randint(1, 28), wd=rng.choice(WEEKDAYS)))
     return _Pools(
         surnames=surnames,
         given=given,
@@ -728,9 +733,9 @@ def _write(out: io.TextIOWrapper, fmt: str, header: list[str], rows: Iterator[li
             writer.writerow(row)
             count += 1
     else:
-        dumps, write = json.dumps, out.write
+        encode, write = json.JSONEncoder(ensure_ascii=False).encode, out.write
         for row in rows:
-            write(dumps(dict(zip(header, row, strict=True)), ensure_ascii=False) + "\n")
+            write(encode(dict(zip(header, row, strict=True))) + "\n")
             count += 1
     return count
 
@@ -760,7 +765,7 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument("--out", required=True, help="output file, or - for stdout")
         p.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
         p.add_argument("--id-prefix", default="XS", help="customer ID prefix (default XS)")
-        p.add_argument("--id-width", type=int, default=3, help="minimum sequence digits (default 3)")
+        p.add_argument("--id-width", type=_positive, default=3, help="minimum sequence digits (default 3)")
         p.add_argument("--format", choices=("csv", "jsonl"), default="csv", help="default csv")
         p.add_argument(
             "--until",
