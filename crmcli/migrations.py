@@ -91,7 +91,16 @@ def m001_initial(db: Database) -> None:
     )
 
 
-MIGRATIONS: list[Callable[[Database], None]] = [m001_initial]
+def m002_last_contact_index(db: Database) -> None:
+    """``crm stale``, ``crm archive`` and ``crm today`` filter and sort current customers by their
+    last contact date (last follow-up, else first contact): one expression index serves all three."""
+    db.execute(
+        "CREATE INDEX IF NOT EXISTS idx_customers_archived_last_contact "
+        "ON customers (archived, coalesce(last_followup, first_contact))"
+    )
+
+
+MIGRATIONS: list[Callable[[Database], None]] = [m001_initial, m002_last_contact_index]
 LATEST = len(MIGRATIONS)
 
 
