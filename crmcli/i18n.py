@@ -77,12 +77,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
 }
 
 
-def message(key: str, lang: str, **params: object) -> str:
+def message(key: str, lang: str, /, **params: object) -> str:
     en, zh = MESSAGES[key]
     return (zh if lang == "zh" else en).format(**params)
 
 
-def reason(key: str, lang: str, **details: object) -> str:
+def reason(key: str, lang: str, /, **details: object) -> str:
     from .parsing import REASONS as PARSE_REASONS
 
     en, zh = REASONS.get(key) or PARSE_REASONS.get(key) or (key, key)

@@ -19,6 +19,7 @@ from ..fields import FIELDS, Field
 from ..storage import Store, open_store, translate
 
 LANG = i18n.detect()
+INTERNAL_ERROR = 70  # sysexits.h EX_SOFTWARE: a bug in crm, not in the input
 
 
 def h(en: str, zh: str) -> str:
@@ -108,6 +109,16 @@ class CrmGroup(TyperGroup):
         except KeyboardInterrupt:
             err("interrupted")
             raise typer.Exit(130) from None
+        except BrokenPipeError:
+            # `crm list | head`: the reader left; not an error worth a message.
+            raise typer.Exit(0) from None
+        except (typer.Exit, typer.Abort, typer.TyperException):
+            raise  # Typer's own: usage errors (exit 2), --help, confirmations
+        except Exception as exc:
+            if state(ctx).debug:
+                raise
+            err(f"internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback, and please report it)")
+            raise typer.Exit(INTERNAL_ERROR) from None
         finally:
             if ctx.parent is None:
                 state(ctx).close()
