@@ -111,7 +111,7 @@ NO_FOLLOWUP = {"potential": 0.45, "intent": 0.10, "active": 0.05, "paused": 0.10
 PURCHASE_SHARE = 0.02  # rows whose needs mention 采购
 
 CHANNEL_WEIGHTS = {"phone": 40, "wechat": 25, "visit": 15, "email": 10, "meeting": 7, "other": 3}
-KIND_WEIGHTS = {"sales": 76, "service": 19, "complaint": 5}
+KIND_WEIGHTS = {"sales": 76, "service": 19, "marketing": 5}  # the kind option list
 
 # fmt: off
 OWNERS = (
@@ -299,8 +299,11 @@ COMPLAINT_CONTENTS = (
 RESULTS = {
     "sales": ("有意向", "待确认", "已报价", "需再次跟进", "已签约", "暂无需求", "无人接听", "已约拜访"),
     "service": ("已解决", "处理中", "已培训", "已回访", "待客户验证"),
-    "complaint": ("已解决", "处理中", "已升级", "客户已接受方案", "待复核"),
+    "marketing": ("已发送资料", "已报名活动", "已参加展会", "暂无兴趣"),
 }
+MARKETING_CONTENTS = (
+    "邀请客户参加行业展会", "发送新产品介绍资料", "邀请参加线上产品发布会", "回访市场活动参与情况",
+)
 NEXT_STEPS = (
     "{n}天内电话确认反馈", "下周{wd}上门拜访", "{n}日前发送修订后的报价", "安排技术人员做产品演示",
     "准备合同草案，提交法务审核", "邀请客户参加{mo}月行业展会", "季度回访", "跟进付款进度",
@@ -647,7 +650,7 @@ def _followup_rows(
     channels = _expand(CHANNEL_WEIGHTS)
     kinds = _expand(KIND_WEIGHTS)
     n_channels, n_kinds = len(channels), len(kinds)
-    contents = {"sales": pools.followups, "service": pools.service, "complaint": pools.complaint}
+    contents = {"sales": pools.followups, "service": pools.service + pools.complaint, "marketing": list(MARKETING_CONTENTS)}
     next_steps, n_next = pools.next_steps, len(pools.next_steps)
     with_followups = 1 - sum(STATUS_WEIGHTS[s] * NO_FOLLOWUP[s] for s in STATUS) / sum(STATUS_WEIGHTS.values())
     mean = per_customer / with_followups  # customers never followed up get none
@@ -712,7 +715,7 @@ def iter_followups(
     1 and about 2x the mean, the latest dated on the customer's `last_followup` and carrying
     its `followup` text and `next_step`. Keys are FOLLOWUP_KEYS; `date` is an ISO UTC
     timestamp, `next_date` an ISO date or "", `channel` a channel code, `kind` one of
-    sales/service/complaint, `satisfaction` "1".."5" or "", `by` the employee.
+    sales/service/marketing, `satisfaction` "1".."5" or "", `by` the employee.
     """
     for row in _followup_rows(rows, per_customer, seed, id_prefix, until, id_width):
         yield dict(zip(FOLLOWUP_KEYS, row, strict=True))

@@ -84,6 +84,12 @@ def describe_error(exc: CrmError, lang: str) -> str:
         where = i18n.message("row", lang, row=exc.row) + ": " if exc.row else ""
         value = "" if exc.value in (None, "") else f" {str(exc.value)!r}"
         return f"{where}{name}{value}: {i18n.reason(exc.reason, lang, **exc.details)}"
+    missing = getattr(exc, "missing", None)
+    if missing:
+        from ..fields import BY_KEY
+
+        names = ", ".join(f"{k} ({BY_KEY[k].label(lang)})" if k in BY_KEY else k for k in missing)
+        return i18n.message("missing_required", lang, fields=names)
     return str(exc)
 
 
