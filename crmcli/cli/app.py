@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 import typer
 
 from .. import __version__
-from . import admin_cmds, customer_cmds
+from . import admin_cmds, backup_cmds, customer_cmds
 from .common import CrmGroup, h, reset_state, state
 
 app = typer.Typer(
@@ -80,6 +80,7 @@ def demo() -> None:
 customer_cmds.register(app)
 app.add_typer(admin_cmds.options_app, name="options")
 app.add_typer(admin_cmds.config_app, name="config")
+app.add_typer(backup_cmds.backup_app, name="backup")
 
 
 def main() -> None:
