@@ -200,7 +200,7 @@ def _cn_landline(groups: list[str], ext: str | None) -> str | None:
     # A trailing group after a complete number is an extension (010-12345678-123).
     # Checking this first keeps the stored form idempotent: 0755-8888999-1 must not
     # re-parse as 0755-88889991.
-    if ext is None and len(groups) >= 2 and len(groups[-1]) <= 6:
+    if ext is None and len(groups) >= 2 and len(groups[-1]) <= 8:
         split = _split_landline("".join(groups[:-1]))
         if split is not None:
             return f"{split[0]}-{split[1]}-{groups[-1]}"
@@ -403,9 +403,7 @@ _YMD_RE = re.compile(
     r"(?P<y>[0-9]{4})(?P<sep>[-/.])(?P<m>[0-9]{1,2})(?P=sep)(?P<d>[0-9]{1,2})" + _TIME,
     re.ASCII | re.IGNORECASE,
 )
-_CJK_DATE_RE = re.compile(
-    r"(?P<y>[0-9]{4})\s*年\s*(?P<m>[0-9]{1,2})\s*月\s*(?P<d>[0-9]{1,2})\s*[日号]?", re.ASCII
-)
+_CJK_DATE_RE = re.compile(r"(?P<y>[0-9]{4})\s*年\s*(?P<m>[0-9]{1,2})\s*月\s*(?P<d>[0-9]{1,2})\s*[日号]?", re.ASCII)
 _COMPACT_RE = re.compile(r"(?P<y>[0-9]{4})(?P<m>[0-9]{2})(?P<d>[0-9]{2})", re.ASCII)
 _DMY_RE = re.compile(
     r"(?P<a>[0-9]{1,2})(?P<sep>[-/.])(?P<b>[0-9]{1,2})(?P=sep)(?P<y>[0-9]{4}|[0-9]{2})" + _TIME,
@@ -473,7 +471,7 @@ def parse_date(s: str, *, dayfirst: bool | None = None, date_format: str | None 
     first, second = int(match.group("a")), int(match.group("b"))
     year = _full_year(match.group("y"))
     if dayfirst is None:
-        if first > 12 and second > 12:
+        if (first > 12 and second > 12) or 0 in (first, second):
             raise ParseError("date_invalid")
         if first <= 12 and second <= 12 and first != second:
             raise ParseError("date_ambiguous")

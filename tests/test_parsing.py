@@ -1,0 +1,849 @@
+"""Tests for crmcli.parsing: table-driven examples plus hypothesis properties."""
+
+from __future__ import annotations
+
+import datetime
+import re
+from collections.abc import Callable
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+
+from crmcli import parsing
+from crmcli.errors import ParseError
+from crmcli.parsing import (
+    REASONS,
+    check_not_placeholder,
+    fen_to_yuan,
+    format_amount,
+    is_masked,
+    mask_phone,
+    normalize_width,
+    parse_amount,
+    parse_date,
+    parse_due,
+    parse_email,
+    parse_grade,
+    parse_int_range,
+    parse_phone,
+    phone_key,
+)
+
+FAST = settings(max_examples=200, deadline=None)
+D = datetime.date
+
+
+def fullwidth(text: str) -> str:
+    """ASCII -> full-width forms, as a Chinese IME types them."""
+    return "".join("\u3000" if c == " " else chr(ord(c) + 0xFEE0) if "!" <= c <= "~" else c for c in text)
+
+
+def reason_of(func: Callable[[], object]) -> str:
+    with pytest.raises(ParseError) as info:
+        func()
+    reason = info.value.reason
+    assert reason in REASONS, reason
+    en, zh = REASONS[reason]
+    en.format(**info.value.details)  # every placeholder is filled by the details
+    zh.format(**info.value.details)
+    return reason
+
+
+# ------------------------------------------------------------------ REASONS
+
+
+def test_every_reason_used_is_defined_and_every_defined_reason_is_used() -> None:
+    source = Path(parsing.__file__).read_text(encoding="utf-8")
+    used = set(re.findall(r"ParseError\(\s*\"(\w+)\"", source))
+    assert used, "scan found no ParseError calls"
+    assert used <= set(REASONS), used - set(REASONS)
+    assert set(REASONS) <= used, set(REASONS) - used
+
+
+@pytest.mark.parametrize("key", sorted(REASONS))
+def test_reason_messages_are_bilingual_with_the_same_placeholders(key: str) -> None:
+    en, zh = REASONS[key]
+    assert en and zh and en != zh
+    fields = re.compile(r"\{(\w+)\}")
+    assert set(fields.findall(en)) == set(fields.findall(zh))
+
+
+def test_no_parse_reason_collides_with_i18n() -> None:
+    i18n = pytest.importorskip("crmcli.i18n")
+    assert not set(REASONS) & set(getattr(i18n, "REASONS", {}))
+
+
+# ------------------------------------------------------------------ empty input
+
+ALL_PARSERS: list[Callable[[str], object]] = [
+    normalize_width,
+    parse_phone,
+    parse_email,
+    parse_date,
+    lambda s: parse_due(s, D(2024, 1, 1)),
+    parse_amount,
+    check_not_placeholder,
+    parse_grade,
+    lambda s: parse_int_range(s, 1, 5),
+]
+
+
+@pytest.mark.parametrize("func", ALL_PARSERS)
+@pytest.mark.parametrize("value", ["", "   ", "\u3000", "\t\n", "\ufeff "])
+def test_empty_is_refused(func: Callable[[str], object], value: str) -> None:
+    assert reason_of(lambda: func(value)) == "empty"
+
+
+def test_normalize_width() -> None:
+    assert normalize_width("  １３８ＡＢＣ（）－＋　ｘ ") == "138ABC()-+ x"
+    assert normalize_width("\ufeff2024") == "2024"
+
+
+# ------------------------------------------------------------------ phones
+
+PHONES_GOOD = [
+    # Chinese mobiles
+    ("13812345678", "13812345678"),
+    ("138 1234 5678", "13812345678"),
+    ("138-1234-5678", "13812345678"),
+    ("+86 138-1234-5678", "13812345678"),
+    ("+8613812345678", "13812345678"),
+    ("(+86)13812345678", "13812345678"),
+    ("0086 13812345678", "13812345678"),
+    ("0086-138-1234-5678", "13812345678"),
+    ("8613812345678", "13812345678"),
+    ("１３８１２３４５６７８", "13812345678"),
+    ("＋８６　１３８－１２３４－５６７８", "13812345678"),
+    ("19912345678", "19912345678"),
+    # Chinese landlines
+    ("010-12345678", "010-12345678"),
+    ("0755 8888 9999", "0755-88889999"),
+    ("(021)12345678", "021-12345678"),
+    ("（０２１）１２３４５６７８", "021-12345678"),
+    ("+86 10 12345678", "010-12345678"),
+    ("+86 (0)10 12345678", "010-12345678"),
+    ("+86 755 8888 9999", "0755-88889999"),
+    ("0086 571 8888999", "0571-8888999"),
+    ("0571-8888999", "0571-8888999"),
+    ("010-12345678-123", "010-12345678-123"),
+    ("010-12345678转123", "010-12345678-123"),
+    ("010-12345678 ext 123", "010-12345678-123"),
+    ("010-12345678 x123", "010-12345678-123"),
+    ("010 12345678 X123", "010-12345678-123"),
+    ("0755-8888999-1", "0755-8888999-1"),
+    ("010-12345678 x12345678", "010-12345678-12345678"),
+    # International and other numbers: kept as typed
+    ("229.077.5154", "229.077.5154"),
+    ("5153435776", "5153435776"),
+    ("(496)978-3969x58947", "(496)978-3969x58947"),
+    ("001-808-617-6467x12895", "001-808-617-6467x12895"),
+    ("+1-813-324-8756", "+1-813-324-8756"),
+    ("+44 20 7946 0958", "+44 20 7946 0958"),
+    ("+44  20   7946\t0958", "+44 20 7946 0958"),
+    ("(+44) 20 7946 0958", "(+44) 20 7946 0958"),
+    ("0044 20 7946 0958", "0044 20 7946 0958"),
+    ("397.884.0519x718", "397.884.0519x718"),
+    ("686-620-1820 ext123", "686-620-1820 ext123"),
+    ("686-620-1820 ext. 123", "686-620-1820 ext. 123"),
+    ("686-620-1820#123", "686-620-1820#123"),
+    # North-American numbers that start with 0 are not mistaken for Chinese landlines
+    ("027-609-6460", "027-609-6460"),
+    ("(050)136-9025", "(050)136-9025"),
+    ("020.324.2191x2022", "020.324.2191x2022"),
+    ("075.256.0829", "075.256.0829"),
+    ("1234567", "1234567"),
+]
+
+PHONES_BAD = [
+    ("-1199", "phone_too_short"),
+    ("-9892", "phone_too_short"),
+    ("123456", "phone_too_short"),
+    ("+1 234 567 890 123 456", "phone_too_long"),
+    ("12012345678", "phone_mobile_invalid"),
+    ("11012345678", "phone_mobile_invalid"),
+    ("138123456789", "phone_mobile_invalid"),
+    ("+86 12012345678", "phone_mobile_invalid"),
+    ("+86 1381234567", "phone_mobile_invalid"),
+    ("+86 755 123", "phone_cn_invalid"),
+    ("+86", "phone_cn_invalid"),
+    ("138****5678", "phone_masked"),
+    ("call me", "phone_chars"),
+    ("138-abcd-5678", "phone_chars"),
+    ("13812345678 / 13912345678", "phone_chars"),
+    ("x123", "phone_chars"),
+    ("-12345678", "phone_format"),
+    ("12345678-", "phone_format"),
+    ("1+2345678", "phone_format"),
+    ("(123(456)7890", "phone_format"),
+    ("123)456(7890", "phone_format"),
+    ("13812345678 x12", "phone_format"),
+]
+
+
+@pytest.mark.parametrize(("raw", "stored"), PHONES_GOOD)
+def test_parse_phone_good(raw: str, stored: str) -> None:
+    assert parse_phone(raw) == stored
+    assert parse_phone(stored) == stored
+
+
+@pytest.mark.parametrize(("raw", "reason"), PHONES_BAD)
+def test_parse_phone_bad(raw: str, reason: str) -> None:
+    assert reason_of(lambda: parse_phone(raw)) == reason
+
+
+@pytest.mark.parametrize(
+    ("stored", "masked"),
+    [
+        ("13812345678", "138****5678"),
+        ("010-12345678", "010-****5678"),
+        ("010-12345678-123", "010-****5678-***"),
+        ("(496)978-3969x58947", "(496)***-3969x*****"),
+        ("229.077.5154", "229.***.5154"),
+        ("+44 20 7946 0958", "+44 2* **** 0958"),
+        ("12345678", "123*5678"),
+        ("1234567", "*****67"),
+        ("12", "12"),
+        ("", ""),
+        ("138****5678", "138****5678"),
+        ("hello", "hello"),
+    ],
+)
+def test_mask_phone(stored: str, masked: str) -> None:
+    assert mask_phone(stored) == masked
+    assert is_masked(masked) == ("*" in masked)
+
+
+def test_is_masked() -> None:
+    assert is_masked("138****5678")
+    assert not is_masked("13812345678")
+
+
+@pytest.mark.parametrize(
+    ("stored", "key"),
+    [
+        ("13812345678", "13812345678"),
+        ("+86 138 1234 5678", "13812345678"),
+        ("0086-13812345678", "13812345678"),
+        ("010-12345678", "01012345678"),
+        ("010-12345678-123", "01012345678"),
+        ("+86 10 12345678 转 9", "01012345678"),
+        ("(496)978-3969x58947", "4969783969"),
+        ("001-808-617-6467x12895", "18086176467"),
+        ("+1-808-617-6467", "18086176467"),
+        ("-1199", "1199"),
+        ("", ""),
+        ("no digits", ""),
+    ],
+)
+def test_phone_key(stored: str, key: str) -> None:
+    assert phone_key(stored) == key
+
+
+MOBILES = st.from_regex(r"1[3-9][0-9]{9}", fullmatch=True)
+PREFIXES = st.sampled_from(["", "+86", "+86 ", "+86-", "0086", "0086 ", "86", "(+86)", "(+86) ", "+86 (0)"])
+SEPARATORS = st.sampled_from(["", " ", "-", "  ", ".", "\u3000"])
+
+
+@st.composite
+def typed_mobiles(draw: st.DrawFn) -> tuple[str, str]:
+    digits = draw(MOBILES)
+    prefix = draw(PREFIXES)
+    if prefix.endswith("(0)"):
+        prefix = "+86 "  # (0) is for landlines only
+    sep = draw(SEPARATORS)
+    text = prefix + sep.join([digits[:3], digits[3:7], digits[7:]])
+    if draw(st.booleans()):
+        text = fullwidth(text)
+    padding = draw(st.sampled_from(["", " ", "\t", "\u3000"]))
+    return padding + text + padding, digits
+
+
+@FAST
+@given(typed_mobiles())
+def test_any_typed_mobile_parses_to_its_11_digits(case: tuple[str, str]) -> None:
+    text, digits = case
+    assert parse_phone(text) == digits
+    assert phone_key(text) == digits
+
+
+@st.composite
+def typed_landlines(draw: st.DrawFn) -> tuple[str, str]:
+    area = draw(st.sampled_from(["010", "020", "021", "029", "0755", "0571", "0991"]))
+    size = 8 if len(area) == 3 else draw(st.sampled_from([7, 8]))
+    local = draw(st.from_regex(rf"[2-9][0-9]{{{size - 1}}}", fullmatch=True))
+    ext = draw(st.one_of(st.none(), st.from_regex(r"[0-9]{1,8}", fullmatch=True)))
+    style = draw(st.sampled_from(["{a}-{l}", "({a}){l}", "{a} {l}", "+86 {n} {l}", "0086-{n}-{l}"]))
+    text = style.format(a=area, n=area[1:], l=local)
+    if ext is not None:
+        text += draw(st.sampled_from(["-", "转", " ext ", "x", " x", "#"])) + ext
+    stored = f"{area}-{local}" + (f"-{ext}" if ext is not None else "")
+    return text, stored
+
+
+@FAST
+@given(typed_landlines())
+def test_any_typed_landline_parses_to_its_canonical_form(case: tuple[str, str]) -> None:
+    text, stored = case
+    assert parse_phone(text) == stored
+    assert parse_phone(fullwidth(text)) == stored
+
+
+PHONE_ALPHABET = st.sampled_from(list("0123456789 +-.()x#*") + ["转", "ext", "86", "00", "1", "０"])
+PHONE_TEXT = st.one_of(
+    typed_mobiles().map(lambda c: c[0]),
+    typed_landlines().map(lambda c: c[0]),
+    st.lists(PHONE_ALPHABET, max_size=25).map("".join),
+    st.text(max_size=30),
+)
+
+
+@FAST
+@given(PHONE_TEXT)
+def test_parse_phone_is_idempotent_and_only_raises_parse_error(text: str) -> None:
+    try:
+        stored = parse_phone(text)
+    except ParseError as exc:
+        assert exc.reason in REASONS
+        return
+    assert parse_phone(stored) == stored
+    assert phone_key(stored) == phone_key(text)
+    digits = sum(c.isascii() and c.isdigit() for c in stored)
+    assert digits >= parsing.PHONE_MIN_DIGITS
+    masked = mask_phone(stored)
+    assert is_masked(masked) and masked != stored
+    with pytest.raises(ParseError):
+        parse_phone(masked)
+
+
+@FAST
+@given(MOBILES)
+def test_mask_never_reveals_the_middle_of_a_mobile(digits: str) -> None:
+    masked = mask_phone(digits)
+    assert masked == digits[:3] + "****" + digits[7:]
+    assert mask_phone(masked) == masked
+
+
+@FAST
+@given(
+    st.lists(st.sampled_from(list("0123456789") * 3 + list(" -.()+")), min_size=1, max_size=30).map(
+        lambda c: "".join(c).strip()
+    )
+)
+def test_mask_hides_every_digit_but_the_first_3_and_last_4(text: str) -> None:
+    masked = mask_phone(text)
+    positions = [i for i, c in enumerate(text) if c.isdigit()]
+    assert len(masked) == len(text)
+    kept = positions[:3] + positions[-4:] if len(positions) > 7 else positions[-2:]
+    for i, char in enumerate(text):
+        assert masked[i] == (char if i in kept or not char.isdigit() else "*")
+    if len(positions) >= 8:
+        assert masked != text
+
+
+@FAST
+@given(st.text(max_size=40))
+def test_mask_and_key_never_raise(text: str) -> None:
+    assert isinstance(mask_phone(text), str)
+    assert isinstance(phone_key(text), str)
+
+
+# ------------------------------------------------------------------ e-mail
+
+EMAILS_GOOD = [
+    ("zunigavanessa@smith.info", "zunigavanessa@smith.info"),
+    ("Vanessa.Zuniga@Smith.INFO", "Vanessa.Zuniga@smith.info"),
+    ("  a+tag@example.com ", "a+tag@example.com"),
+    ("ｔｅｓｔ＠ｅｘａｍｐｌｅ．ｃｏｍ", "test@example.com"),
+    ("zhang@例子.中国", "zhang@例子.中国"),
+    ("zhang@例子。公司", "zhang@例子.公司"),
+    ("li@mail.xn--fiqs8s", "li@mail.xn--fiqs8s"),
+    ("o'brien@sub-domain.example.co.uk", "o'brien@sub-domain.example.co.uk"),
+    ("x@a1.io", "x@a1.io"),
+]
+EMAILS_BAD = [
+    ("plainaddress", "email_format"),
+    ("a@b", "email_format"),
+    ("a@@b.com", "email_format"),
+    ("a@b@c.com", "email_format"),
+    ("@example.com", "email_format"),
+    ("a@.com", "email_format"),
+    ("a@b.c", "email_format"),
+    ("a@b.c0m", "email_format"),
+    ("a@-b.com", "email_format"),
+    ("a@b-.com", "email_format"),
+    ("a@b..com", "email_format"),
+    (".a@b.com", "email_format"),
+    ("a..b@c.com", "email_format"),
+    ("a b@c.com", "email_format"),
+    ("张三@例子.中国", "email_format"),
+    ("a@b_c.com", "email_format"),
+    ("a" * 65 + "@b.com", "email_format"),
+    ("a@" + "b" * 250 + ".com", "email_too_long"),
+]
+
+
+@pytest.mark.parametrize(("raw", "stored"), EMAILS_GOOD)
+def test_parse_email_good(raw: str, stored: str) -> None:
+    assert parse_email(raw) == stored
+    assert parse_email(stored) == stored
+
+
+@pytest.mark.parametrize(("raw", "reason"), EMAILS_BAD)
+def test_parse_email_bad(raw: str, reason: str) -> None:
+    assert reason_of(lambda: parse_email(raw)) == reason
+
+
+# ------------------------------------------------------------------ dates
+
+DATES_GOOD = [
+    ("2024-05-03", D(2024, 5, 3)),
+    ("2024-5-3", D(2024, 5, 3)),
+    ("2024/5/3", D(2024, 5, 3)),
+    ("2024.05.03", D(2024, 5, 3)),
+    ("2024年5月3日", D(2024, 5, 3)),
+    ("2024年05月03日", D(2024, 5, 3)),
+    ("2024 年 5 月 3 日", D(2024, 5, 3)),
+    ("２０２４年５月３日", D(2024, 5, 3)),
+    ("２０２４－０５－０３", D(2024, 5, 3)),
+    ("20240503", D(2024, 5, 3)),
+    ("2024-05-03T10:00:00", D(2024, 5, 3)),
+    ("2024-05-03T10:00:00Z", D(2024, 5, 3)),
+    ("2024-05-03T10:00:00.123+08:00", D(2024, 5, 3)),
+    ("2024-05-03 10:00", D(2024, 5, 3)),
+    ("24/08/2020", D(2020, 8, 24)),
+    ("24-08-2020", D(2020, 8, 24)),
+    ("24.08.2020", D(2020, 8, 24)),
+    ("24/8/20", D(2020, 8, 24)),
+    ("08/24/2020", D(2020, 8, 24)),
+    ("2/2/20", D(2020, 2, 2)),
+    ("24/08/2020 10:30", D(2020, 8, 24)),
+    ("31/12/69", D(2069, 12, 31)),
+    ("31/12/70", D(1970, 12, 31)),
+    ("1900-01-01", D(1900, 1, 1)),
+    ("2100-12-31", D(2100, 12, 31)),
+    ("2024-02-29", D(2024, 2, 29)),
+]
+DATES_BAD = [
+    ("2023-02-29", "date_invalid"),
+    ("2024-13-01", "date_invalid"),
+    ("2024-00-10", "date_invalid"),
+    ("2024-04-31", "date_invalid"),
+    ("20240230", "date_invalid"),
+    ("2024年13月1日", "date_invalid"),
+    ("31/31/2020", "date_invalid"),
+    ("0/5/2020", "date_invalid"),
+    ("1899-12-31", "date_out_of_range"),
+    ("2101-01-01", "date_out_of_range"),
+    ("99999999", "date_out_of_range"),
+    ("2/6/20", "date_ambiguous"),
+    ("02/06/2020", "date_ambiguous"),
+    ("hello", "date_format"),
+    ("2024-05", "date_format"),
+    ("2024-05/03", "date_format"),
+    ("2024-05-03 25:00", "date_format"),
+    ("2024-05-03x", "date_format"),
+    ("24/08/202", "date_format"),
+    ("May 3, 2024", "date_format"),
+    ("3 days", "date_format"),
+    ("١٢/٠٥/٢٠٢٤", "date_format"),  # Arabic-Indic digits are not ASCII digits
+]
+
+
+@pytest.mark.parametrize(("raw", "expected"), DATES_GOOD)
+def test_parse_date_good(raw: str, expected: datetime.date) -> None:
+    assert parse_date(raw) == expected
+
+
+@pytest.mark.parametrize(("raw", "reason"), DATES_BAD)
+def test_parse_date_bad(raw: str, reason: str) -> None:
+    assert reason_of(lambda: parse_date(raw)) == reason
+
+
+@pytest.mark.parametrize(
+    ("raw", "dayfirst", "expected"),
+    [
+        ("2/6/20", True, D(2020, 6, 2)),
+        ("2/6/20", False, D(2020, 2, 6)),
+        ("24/08/2020", True, D(2020, 8, 24)),
+        ("08/24/2020", False, D(2020, 8, 24)),
+        ("2024-05-03", True, D(2024, 5, 3)),  # year-first ignores dayfirst
+        ("2024-05-03", False, D(2024, 5, 3)),
+    ],
+)
+def test_parse_date_dayfirst(raw: str, dayfirst: bool, expected: datetime.date) -> None:
+    assert parse_date(raw, dayfirst=dayfirst) == expected
+
+
+def test_parse_date_dayfirst_contradicting_the_value_is_invalid() -> None:
+    assert reason_of(lambda: parse_date("08/24/2020", dayfirst=True)) == "date_invalid"
+    assert reason_of(lambda: parse_date("24/08/2020", dayfirst=False)) == "date_invalid"
+
+
+@pytest.mark.parametrize(
+    ("raw", "fmt", "expected"),
+    [
+        ("03.05.2024", "%d.%m.%Y", D(2024, 5, 3)),
+        ("05/03/24", "%m/%d/%y", D(2024, 5, 3)),
+        ("01/01/69", "%m/%d/%y", D(2069, 1, 1)),
+        ("01/01/70", "%m/%d/%y", D(1970, 1, 1)),
+        ("０３.０５.２０２４", "%d.%m.%Y", D(2024, 5, 3)),
+    ],
+)
+def test_parse_date_with_format(raw: str, fmt: str, expected: datetime.date) -> None:
+    assert parse_date(raw, date_format=fmt) == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "fmt", "reason"),
+    [
+        ("2024-05-03", "%d.%m.%Y", "date_format_mismatch"),  # only the given format is tried
+        ("31.02.2024", "%d.%m.%Y", "date_invalid"),
+        ("03.05.1800", "%d.%m.%Y", "date_out_of_range"),
+        ("03.05.2024", "%", "date_format_mismatch"),
+    ],
+)
+def test_parse_date_with_format_bad(raw: str, fmt: str, reason: str) -> None:
+    assert reason_of(lambda: parse_date(raw, date_format=fmt)) == reason
+
+
+def test_real_world_sample_dates_parse_with_dayfirst() -> None:
+    data = Path("/work/shared/data")
+    if not data.is_dir():
+        pytest.skip("sample data not present")
+    import csv
+
+    for name in ("customers-100-ddmmyyyy.csv", "customers-100-dmyy.csv"):
+        with open(data / name, encoding="utf-8", newline="") as handle:
+            for row in csv.DictReader(handle):
+                parse_date(row["Subscription Date"], dayfirst=True)
+                if row["Email"].strip():
+                    assert parse_email(row["Email"]) == row["Email"].strip()
+                for column in ("Phone 1", "Phone 2"):
+                    value = row[column].strip()
+                    if value and len(re.sub(r"\D", "", value)) >= 7:
+                        assert parse_phone(value) == value
+
+
+DATES = st.dates(min_value=D(1900, 1, 1), max_value=D(2100, 12, 31))
+
+
+def year_first_renderings(d: datetime.date) -> list[str]:
+    y, m, dd = d.year, d.month, d.day
+    return [
+        d.isoformat(),
+        f"{y}-{m}-{dd}",
+        f"{y}/{m}/{dd}",
+        f"{y}/{m:02d}/{dd:02d}",
+        f"{y}.{m:02d}.{dd:02d}",
+        f"{y}年{m}月{dd}日",
+        f"{y}年{m:02d}月{dd:02d}日",
+        f"{y}{m:02d}{dd:02d}",
+        f"{d.isoformat()}T10:00:00",
+        f"{d.isoformat()} 10:00",
+        fullwidth(d.isoformat()),
+        fullwidth(f"{y}年{m}月{dd}日"),
+    ]
+
+
+@FAST
+@given(DATES)
+def test_every_year_first_rendering_round_trips(d: datetime.date) -> None:
+    for text in year_first_renderings(d):
+        assert parse_date(text) == d, text
+        assert parse_date(text, dayfirst=True) == d, text
+        assert parse_date(text, dayfirst=False) == d, text
+
+
+@FAST
+@given(DATES, st.sampled_from(["/", "-", "."]), st.booleans())
+def test_day_month_renderings_round_trip(d: datetime.date, sep: str, short_year: bool) -> None:
+    if short_year:
+        assume(1970 <= d.year <= 2069)
+        year = f"{d.year % 100:02d}"
+    else:
+        year = str(d.year)
+    dmy = f"{d.day}{sep}{d.month}{sep}{year}"
+    mdy = f"{d.month:02d}{sep}{d.day:02d}{sep}{year}"
+    assert parse_date(dmy, dayfirst=True) == d
+    assert parse_date(mdy, dayfirst=False) == d
+    if d.day > 12 or d.day == d.month:
+        assert parse_date(dmy) == d
+        assert parse_date(mdy) == d
+    else:
+        assert reason_of(lambda: parse_date(dmy)) == "date_ambiguous"
+        assert reason_of(lambda: parse_date(mdy)) == "date_ambiguous"
+
+
+# ------------------------------------------------------------------ due dates
+
+TODAY = D(2024, 1, 31)
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("3d", D(2024, 2, 3)),
+        ("+3d", D(2024, 2, 3)),
+        ("0d", TODAY),
+        ("2w", D(2024, 2, 14)),
+        ("1m", D(2024, 2, 29)),  # calendar month, clamped to month end
+        ("1y", D(2025, 1, 31)),
+        ("3D", D(2024, 2, 3)),
+        ("3 days", D(2024, 2, 3)),
+        ("1 week", D(2024, 2, 7)),
+        ("2 months", D(2024, 3, 31)),
+        ("today", TODAY),
+        ("Tomorrow", D(2024, 2, 1)),
+        ("今天", TODAY),
+        ("明天", D(2024, 2, 1)),
+        ("后天", D(2024, 2, 2)),
+        ("3天", D(2024, 2, 3)),
+        ("2周", D(2024, 2, 14)),
+        ("1个月", D(2024, 2, 29)),
+        ("1个星期", D(2024, 2, 7)),
+        ("1年", D(2025, 1, 31)),
+        ("３天", D(2024, 2, 3)),
+        ("2024-06-01", D(2024, 6, 1)),
+        ("2024年6月1日", D(2024, 6, 1)),
+    ],
+)
+def test_parse_due_good(raw: str, expected: datetime.date) -> None:
+    assert parse_due(raw, TODAY) == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "reason"),
+    [
+        ("-3d", "due_negative"),
+        ("-1个月", "due_negative"),
+        ("－２ｗ", "due_negative"),
+        ("3x", "date_format"),
+        ("soon", "date_format"),
+        ("99999999d", "date_out_of_range"),
+        ("100y", "date_out_of_range"),
+        ("2/6/20", "date_ambiguous"),
+    ],
+)
+def test_parse_due_bad(raw: str, reason: str) -> None:
+    assert reason_of(lambda: parse_due(raw, TODAY)) == reason
+
+
+def test_parse_due_passes_date_options_through() -> None:
+    assert parse_due("2/6/20", TODAY, dayfirst=True) == D(2020, 6, 2)
+    assert parse_due("06|02|2020", TODAY, date_format="%m|%d|%Y") == D(2020, 6, 2)
+
+
+# ------------------------------------------------------------------ amounts
+
+AMOUNTS_GOOD = [
+    ("12000", 1_200_000),
+    ("12,000.50", 1_200_050),
+    ("¥12000", 1_200_000),
+    ("￥12,000", 1_200_000),
+    ("12000元", 1_200_000),
+    ("RMB 12000", 1_200_000),
+    ("rmb12000", 1_200_000),
+    ("CNY12000", 1_200_000),
+    ("12000 CNY", 1_200_000),
+    ("1.5万", 1_500_000),
+    ("1.5万元", 1_500_000),
+    ("¥1.23456万", 1_234_560),
+    ("12000.5", 1_200_050),
+    ("12000.50", 1_200_050),
+    ("12000.500", 1_200_050),  # trailing zeros add no precision
+    ("0", 0),
+    ("0.01", 1),
+    ("-0", 0),
+    ("+5", 500),
+    ("１２，０００．５０", 1_200_050),
+    ("  ¥ 12,000.50 元 ", 1_200_050),
+    ("10000000000000", 10**15),
+    ("1,000,000", 100_000_000),
+]
+AMOUNTS_BAD = [
+    ("12000.505", "amount_precision"),
+    ("0.001", "amount_precision"),
+    ("1.0000000000000000000000000000001", "amount_precision"),
+    ("1.2345678万", "amount_precision"),
+    ("-5", "amount_negative"),
+    ("(5)", "amount_negative"),
+    ("¥-5", "amount_negative"),
+    ("-¥5", "amount_negative"),
+    ("\u22125", "amount_negative"),
+    ("1e5", "amount_format"),
+    ("nan", "amount_format"),
+    ("NaN", "amount_format"),
+    ("inf", "amount_format"),
+    ("Infinity", "amount_format"),
+    ("abc", "amount_format"),
+    ("1,2345", "amount_format"),
+    ("12,00", "amount_format"),
+    ("1.", "amount_format"),
+    (".5", "amount_format"),
+    ("1 000", "amount_format"),
+    ("$12", "amount_format"),
+    ("--5", "amount_format"),
+    ("-¥-5", "amount_format"),
+    ("١٢", "amount_format"),
+    ("10000000000000.01", "amount_too_large"),
+    ("10000000001万", "amount_too_large"),
+    ("9" * 5000, "amount_too_large"),
+]
+
+
+@pytest.mark.parametrize(("raw", "fen"), AMOUNTS_GOOD)
+def test_parse_amount_good(raw: str, fen: int) -> None:
+    result = parse_amount(raw)
+    assert result == fen and type(result) is int
+
+
+@pytest.mark.parametrize(("raw", "reason"), AMOUNTS_BAD)
+def test_parse_amount_bad(raw: str, reason: str) -> None:
+    assert reason_of(lambda: parse_amount(raw)) == reason
+
+
+@pytest.mark.parametrize(
+    ("fen", "text", "yuan"),
+    [
+        (1_200_050, "12000.50", 12000.5),
+        (1_200_000, "12000.00", 12000),
+        (1, "0.01", 0.01),
+        (0, "0.00", 0),
+        (-50, "-0.50", -0.5),
+        (10**15 - 1, "9999999999999.99", 9999999999999.99),
+    ],
+)
+def test_format_amount_and_fen_to_yuan(fen: int, text: str, yuan: float) -> None:
+    assert format_amount(fen) == text
+    assert fen_to_yuan(fen) == yuan
+    assert type(fen_to_yuan(fen)) is (int if fen % 100 == 0 else float)
+
+
+AMOUNTS = st.decimals(min_value=0, max_value=10**13, places=2, allow_nan=False, allow_infinity=False)
+
+
+@FAST
+@given(AMOUNTS)
+def test_amount_renderings_parse_to_exact_fen(value: Decimal) -> None:
+    fen = int(value * 100)
+    plain = f"{value:f}"
+    grouped = f"{value:,f}"
+    for text in (plain, grouped, f"¥{grouped}", f"￥{plain}", f"{plain}元", f"RMB {grouped}", fullwidth(grouped)):
+        assert parse_amount(text) == fen, text
+    assert parse_amount(format_amount(fen)) == fen
+    assert Decimal(str(fen_to_yuan(fen))) == value
+    if fen % 1_000_000 == 0:
+        assert parse_amount(f"{value / 10000:f}万") == fen
+
+
+# ------------------------------------------------------------------ placeholders, grade, int
+
+PLACEHOLDERS = [
+    "未知", "待补充", "待定", "不详", "暂无", "无", "unknown", "UNKNOWN", "tbd", "TBD", "n/a", "N/A",
+    "N / A", "na", "NA", "none", "None", "null", "NULL", "nil", "-", "--", "---", "?", "??", "？",
+    "？？", "...", "…", "xxx", "XXX", "待填", "待确认", "  未知  ", "－", "\u2014",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("value", PLACEHOLDERS)
+def test_placeholders_are_refused(value: str) -> None:
+    assert reason_of(lambda: check_not_placeholder(value)) == "placeholder"
+
+
+@pytest.mark.parametrize(
+    ("value", "stored"),
+    [
+        ("Acme Ltd", "Acme Ltd"),
+        ("  张三  ", "张三"),
+        ("无锡华光", "无锡华光"),
+        ("Nina", "Nina"),
+        ("x", "x"),
+        ("0", "0"),
+    ],
+)
+def test_real_values_pass_placeholder_check(value: str, stored: str) -> None:
+    assert check_not_placeholder(value) == stored
+
+
+@pytest.mark.parametrize(
+    ("raw", "grade"),
+    [("A", "A"), ("b", "B"), (" c ", "C"), ("Ａ", "A"), ("ｂ", "B"), ("A级", "A"), ("B类", "B")],
+)
+def test_parse_grade_good(raw: str, grade: str) -> None:
+    assert parse_grade(raw) == grade
+
+
+@pytest.mark.parametrize("raw", ["D", "AB", "1", "A+", "级", "优"])
+def test_parse_grade_bad(raw: str) -> None:
+    assert reason_of(lambda: parse_grade(raw)) == "grade_invalid"
+
+
+@pytest.mark.parametrize(("raw", "value"), [("1", 1), ("5", 5), (" 3 ", 3), ("３", 3), ("+4", 4), ("05", 5)])
+def test_parse_int_range_good(raw: str, value: int) -> None:
+    assert parse_int_range(raw, 1, 5) == value
+
+
+@pytest.mark.parametrize(
+    ("raw", "reason"),
+    [("0", "int_range"), ("6", "int_range"), ("-1", "int_range"), ("3.5", "int_format"), ("three", "int_format"),
+     ("٣", "int_format"), ("1e1", "int_format"), ("9" * 40, "int_format")],
+)  # fmt: skip
+def test_parse_int_range_bad(raw: str, reason: str) -> None:
+    assert reason_of(lambda: parse_int_range(raw, 1, 5)) == reason
+
+
+def test_int_range_details() -> None:
+    with pytest.raises(ParseError) as info:
+        parse_int_range("9", 1, 5)
+    assert info.value.details == {"lo": 1, "hi": 5}
+
+
+# ------------------------------------------------------------------ fuzz: only ParseError
+
+FUZZED: list[tuple[str, Callable[[str], object]]] = [
+    ("normalize_width", normalize_width),
+    ("parse_phone", parse_phone),
+    ("parse_email", parse_email),
+    ("parse_date", parse_date),
+    ("parse_date_dayfirst", lambda s: parse_date(s, dayfirst=True)),
+    ("parse_date_format", lambda s: parse_date(s, date_format="%d/%m/%Y")),
+    ("parse_due", lambda s: parse_due(s, TODAY)),
+    ("parse_amount", parse_amount),
+    ("check_not_placeholder", check_not_placeholder),
+    ("parse_grade", parse_grade),
+    ("parse_int_range", lambda s: parse_int_range(s, 1, 5)),
+]
+FUZZ_TEXT = st.one_of(
+    st.text(max_size=40),
+    st.lists(st.sampled_from(list("0123456789-/.:+, ()T年月日万元¥x天dmwy")), max_size=20).map("".join),
+)
+
+
+@pytest.mark.parametrize(("name", "func"), FUZZED, ids=[name for name, _ in FUZZED])
+@settings(max_examples=100, deadline=None)
+@given(text=FUZZ_TEXT)
+def test_random_text_raises_only_parse_error(name: str, func: Callable[[str], object], text: str) -> None:
+    try:
+        func(text)
+    except ParseError as exc:
+        assert exc.reason in REASONS, (name, exc.reason)
+        en, zh = REASONS[exc.reason]
+        en.format(**exc.details)
+        zh.format(**exc.details)
+
+
+def test_dateutil_is_imported_lazily() -> None:
+    import subprocess
+    import sys
+
+    # Measured against a bare "import crmcli" so a package __init__ is not blamed on us.
+    code = (
+        "import sys, crmcli; before = set(sys.modules); import crmcli.parsing; "
+        "print(sorted(m for m in set(sys.modules) - before if m.startswith('dateutil')))"
+    )
+    root = Path(__file__).resolve().parents[1]
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=root)
+    assert out.stdout.strip() == "[]"
