@@ -1,0 +1,314 @@
+"""Follow-ups, status changes and the history timeline of one customer.
+
+The customer row mirrors its latest follow-up: ``last_followup`` is the latest follow-up date ever
+logged (a back-dated entry never moves it backwards), and ``followup``, ``next_step`` and
+``next_date`` are those of the latest follow-up. Every change to the customer row goes through
+:func:`crmcli.customers.update`, so it is audited and bumps the row version.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import sqlite3
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from . import clock, parsing
+from .customers import Context, Record, _audit, get, log_status, update
+from .errors import ParseError, UsageError, ValidationError
+from .options import OptionSet
+from .storage import Store
+
+TEXT_MAX = 2000
+FOLLOWUP_COLUMNS: tuple[str, ...] = (
+    "id",
+    "customer_id",
+    "date",
+    "content",
+    "result",
+    "next_step",
+    "next_date",
+    "channel",
+    "kind",
+    "satisfaction",
+    "by",
+    "created_at",
+)
+
+
+@dataclass
+class FollowupInput:
+    """A follow-up as typed in: every value raw text (or None), checked by :func:`prepare`."""
+
+    content: str
+    result: str | None = None
+    next_step: str | None = None
+    next_date: str | None = None
+    date: str | None = None
+    channel: str | None = None
+    kind: str | None = None
+    satisfaction: str | int | None = None
+    by: str | None = None
+
+
+def _text(name: str, value: str | None, *, required: bool = False) -> str | None:
+    text = (value or "").strip()
+    if not text:
+        if required:
+            raise ValidationError(name, value, "empty")
+        return None
+    if required:
+        try:
+            parsing.check_not_placeholder(text)
+        except ParseError as exc:
+            raise ValidationError(name, value, exc.reason) from None
+    if len(text) > TEXT_MAX:
+        raise ValidationError(name, value, "too_long", details={"max_len": TEXT_MAX})
+    return text
+
+
+def prepare(raw: FollowupInput, options: OptionSet, ctx: Context, today: date | None = None) -> Record:
+    """Validate a follow-up into the row to store (without customer and timestamps)."""
+    today = today or clock.today()
+    values: Record = {
+        "content": _text("content", raw.content, required=True),
+        "result": _text("result", raw.result),
+        "next_step": _text("next_step", raw.next_step),
+    }
+    try:
+        if raw.date and raw.date.strip():
+            when = parsing.parse_date(raw.date)
+            if when > today:
+                raise UsageError(f"date: {raw.date!r}: a follow-up cannot lie in the future (today is {today})")
+        else:
+            when = today
+        values["date"] = when.isoformat()
+    except ParseError as exc:
+        raise ValidationError("date", raw.date, exc.reason, details=dict(exc.details)) from None
+    try:
+        due = parsing.parse_due(raw.next_date, today) if raw.next_date and raw.next_date.strip() else None
+    except ParseError as exc:
+        raise ValidationError("next_date", raw.next_date, exc.reason, details=dict(exc.details)) from None
+    values["next_date"] = due.isoformat() if due else None
+    values["channel"] = options.resolve("channel", raw.channel) if raw.channel and raw.channel.strip() else None
+    values["kind"] = options.resolve("kind", raw.kind) if raw.kind and raw.kind.strip() else None
+    if raw.satisfaction is None or str(raw.satisfaction).strip() == "":
+        values["satisfaction"] = None
+    else:
+        try:
+            values["satisfaction"] = parsing.parse_int_range(str(raw.satisfaction), 1, 5)
+        except ParseError as exc:
+            raise ValidationError("satisfaction", raw.satisfaction, exc.reason, details=dict(exc.details)) from None
+    values["by"] = _text("by", raw.by) or ctx.user or None
+    return values
+
+
+def log(store: Store, customer_id: str, raw: FollowupInput, ctx: Context, options: OptionSet) -> Record:
+    """Validate and store one follow-up; update the customer from it when it is the latest."""
+    values = prepare(raw, options, ctx)
+    with store.write() as conn:
+        return log_in(conn, customer_id, values, ctx)
+
+
+def log_in(conn: sqlite3.Connection, customer_id: str, values: Mapping[str, Any], ctx: Context) -> Record:
+    """Store a prepared follow-up inside the caller's transaction. Returns the stored row."""
+    current = get(conn, customer_id)
+    ctx = dataclasses.replace(ctx, command="log")  # same warnings list; audit rows say "log"
+    stamp = clock.now_utc()
+    row = {
+        **{k: values.get(k) for k in FOLLOWUP_COLUMNS if k not in ("id", "customer_id", "created_at")},
+        "customer_id": current["id"],
+        "created_at": stamp,
+    }
+    keys = list(row)
+    cur = conn.execute(
+        f"INSERT INTO followups ({', '.join(_quote(k) for k in keys)}, batch_id) "
+        f"VALUES ({', '.join('?' * len(keys))}, ?)",
+        [*row.values(), ctx.batch_id],
+    )
+    row["id"] = cur.lastrowid
+    latest = current["last_followup"]
+    if latest is None or row["date"] >= latest:
+        # The newest follow-up (ties: the one logged last) speaks for the customer.
+        update(
+            conn,
+            current,
+            {
+                "last_followup": row["date"],
+                "followup": row["content"],
+                "next_step": row["next_step"],
+                "next_date": row["next_date"],
+            },
+            ctx,
+        )
+    if current["archived"]:
+        ctx.warnings.append(f"{current['id']} is archived; `crm restore {current['id']}` brings it back")
+    return {k: row.get(k) for k in FOLLOWUP_COLUMNS}
+
+
+def _quote(column: str) -> str:
+    return '"by"' if column == "by" else column
+
+
+def list_for(conn: sqlite3.Connection, customer_id: str, limit: int | None = None) -> list[Record]:
+    """A customer's follow-ups, newest first."""
+    sql = (
+        f"SELECT {', '.join(_quote(c) for c in FOLLOWUP_COLUMNS)} FROM followups WHERE customer_id = ? "
+        "ORDER BY date DESC, id DESC"
+    )
+    params: list[Any] = [customer_id]
+    if limit is not None:
+        sql += " LIMIT ?"
+        params.append(limit)
+    return [dict(zip(FOLLOWUP_COLUMNS, r)) for r in conn.execute(sql, params)]
+
+
+def count_for(conn: sqlite3.Connection, customer_id: str) -> int:
+    return conn.execute("SELECT count(*) FROM followups WHERE customer_id = ?", (customer_id,)).fetchone()[0]
+
+
+# ---------------------------------------------------------------------------- status
+
+
+def change_status(
+    store: Store, customer_id: str, new: str, ctx: Context, options: OptionSet, note: str | None = None
+) -> tuple[Record, str | None]:
+    """Set the status (code or label). Returns the record and the previous status, or None when
+    the customer already had it (a successful no-op, nothing recorded)."""
+    code = options.resolve("status", new)
+    note = _text("note", note)
+    with store.write() as conn:
+        current = get(conn, customer_id)
+        old = current["status"]
+        if old == code:
+            return current, None
+        stamp = clock.now_utc()
+        conn.execute(
+            "UPDATE customers SET status = ?, updated_at = ?, version = version + 1 WHERE id = ?",
+            (code, stamp, current["id"]),
+        )
+        log_status(conn, current["id"], old, code, ctx, note, stamp)
+        _audit(conn, current["id"], ctx, "status", old, code, stamp)
+        return get(conn, current["id"]), old
+
+
+def status_changes(conn: sqlite3.Connection, customer_id: str) -> list[Record]:
+    cols = ("at", "from_status", "to_status", "by", "note")
+    rows = conn.execute(
+        'SELECT at, from_status, to_status, "by", note FROM status_changes WHERE customer_id = ? ORDER BY at, id',
+        (customer_id,),
+    )
+    return [dict(zip(cols, r)) for r in rows]
+
+
+# ---------------------------------------------------------------------------- history
+
+HISTORY_COLUMNS: tuple[str, ...] = ("when", "type", "by", "summary", "detail", "command", "at")
+# Fields a follow-up sets on the customer: shown once, as the follow-up, not as edits.
+_MIRRORED = {"last_followup", "followup", "next_step", "next_date"}
+
+
+def history(conn: sqlite3.Connection, customer_id: str, options: OptionSet, lang: str = "en") -> list[Record]:
+    """One timeline of follow-ups, status changes and field edits, newest first.
+
+    Each entry: ``when`` (the follow-up date, or the event's UTC timestamp), ``type`` (followup,
+    status, edit, created, archived, restored, grade), ``by``, a one-line ``summary``, a
+    ``detail`` mapping with the entry's own fields, ``command`` and ``at`` (when it was recorded).
+    A back-dated follow-up sits at its date.
+    """
+    record = get(conn, customer_id)
+    cid = record["id"]
+    entries: list[tuple[str, int, Record]] = []
+    for f in list_for(conn, cid):
+        parts = [f["content"]]
+        if f["result"]:
+            parts.append(("结果：" if lang == "zh" else "result: ") + f["result"])
+        if f["next_step"] or f["next_date"]:
+            nxt = " ".join(x for x in (f["next_step"], f"({f['next_date']})" if f["next_date"] else None) if x)
+            parts.append(("下一步：" if lang == "zh" else "next: ") + nxt)
+        if f["channel"]:
+            parts.insert(0, f"[{options.label('channel', f['channel'], lang)}]")
+        detail = {
+            k: f[k]
+            for k in ("id", "date", "content", "result", "next_step", "next_date", "channel", "kind", "satisfaction")
+        }
+        # Sorts at its own date, with the time of day it was logged.
+        key = f["date"] + (f["created_at"] or "")[10:]
+        entries.append(
+            (
+                key,
+                3,
+                {
+                    "when": f["date"],
+                    "type": "followup",
+                    "by": f["by"],
+                    "summary": " ".join(parts),
+                    "detail": detail,
+                    "command": "log",
+                    "at": f["created_at"],
+                },
+            )
+        )
+    for s in conn.execute(
+        'SELECT id, at, from_status, to_status, "by", note FROM status_changes WHERE customer_id = ?', (cid,)
+    ):
+        sid, at, old, new, by, note = s
+        old_label = options.label("status", old, lang) if old else "—"
+        summary = f"{old_label} → {options.label('status', new, lang)}" + (f" ({note})" if note else "")
+        entries.append(
+            (
+                at,
+                2,
+                {
+                    "when": at,
+                    "type": "status",
+                    "by": by,
+                    "summary": summary,
+                    "detail": {"from": old, "to": new, "note": note},
+                    "command": None,
+                    "at": at,
+                    "_id": sid,
+                },
+            )
+        )
+    for a in conn.execute(
+        'SELECT id, at, "by", command, field, old, new FROM audit_log WHERE customer_id = ? ORDER BY id', (cid,)
+    ):
+        aid, at, by, command, field, old, new = a
+        if field == "status" or (command == "log" and field in _MIRRORED):
+            continue  # shown as the status change / the follow-up itself
+        if field == "*":
+            kind = "created" if new == "created" else str(new)
+            summary = kind
+        elif command in ("archive", "restore"):
+            if field != "archived":
+                continue
+            kind = "archived" if command == "archive" else "restored"
+            summary = kind
+        else:
+            kind = "grade" if command == "grade-recompute" else "edit"
+            summary = f"{field}: {old if old is not None else '—'} → {new if new is not None else '—'}"
+        entries.append(
+            (
+                at,
+                1,
+                {
+                    "when": at,
+                    "type": kind,
+                    "by": by,
+                    "summary": summary,
+                    "detail": {"field": field, "old": old, "new": new},
+                    "command": command,
+                    "at": at,
+                    "_id": aid,
+                },
+            )
+        )
+    entries.sort(key=lambda e: (e[0], e[1], e[2].get("_id") or e[2]["detail"].get("id") or 0), reverse=True)
+    out = []
+    for _, _, entry in entries:
+        entry.pop("_id", None)
+        out.append(entry)
+    return out
