@@ -33,11 +33,25 @@ class Setting:
     check: Callable[[str], str] = _text
 
 
+def _lazy(module: str, name: str) -> Callable[[str], str]:
+    """A check function from a domain module, imported only when a setting is changed."""
+    import importlib
+
+    return getattr(importlib.import_module(f"crmcli.{module}"), name)  # type: ignore[no-any-return]
+
+
 SETTINGS: dict[str, Setting] = {
     s.key: s
     for s in (
         Setting("id-prefix", "XS", "prefix of generated customer IDs", "生成客户编号的前缀", _prefix),
         Setting("user", "", "your name: default owner and follow-up author", "你的名字：默认跟进人与记录人"),
+        # Follow-ups, stale, today, grading (crmcli.agenda, crmcli.grading check the values).
+        Setting("stale-months", "3", "default window of crm stale / archive / today, in calendar months", "stale/archive/today 的默认时间窗口（自然月）", lambda v: _lazy("agenda", "check_months")(v)),
+        Setting("priority-status", "intent=4,active=3,potential=2,paused=1,lost=0", "crm today: points per status", "crm today：各合作状态的分值", lambda v: _lazy("agenda", "check_map")(v)),
+        Setting("priority-grade", "A=3,B=2,C=1", "crm today: points per grade (NONE= for ungraded)", "crm today：各客户等级的分值（NONE= 为未分级）", lambda v: _lazy("agenda", "check_map")(v)),
+        Setting("priority-inactive", "6", "crm today: points for one stale window without contact (linear, at most twice)", "crm today：一个时间窗口未联系的分值（线性，最多两倍）", lambda v: _lazy("agenda", "check_number")(v)),
+        Setting("priority-due", "8", "crm today: points for a next step a week overdue (ramps up from 2 weeks ahead)", "crm today：下一步逾期一周的分值（提前两周开始递增）", lambda v: _lazy("agenda", "check_number")(v)),
+        Setting("grade-rule", "amount:A>=500000,B>=100000,C", "crm grade --recompute: BASIS:GRADE>=N,...,GRADE (basis amount or followups)", "crm grade --recompute 的规则：依据:等级>=N,…,等级（依据 amount 或 followups）", lambda v: _lazy("grading", "check_rule")(v)),
     )
 }
 

@@ -51,8 +51,6 @@ def root(
     "在单独的演示数据库中填入示例客户（中文）并列出。不会影响你自己的数据。",
 ))
 def demo() -> None:
-    from datetime import timedelta
-
     from .. import clock, customers, options, storage
     from .common import err
 
@@ -65,10 +63,11 @@ def demo() -> None:
     opts = options.load(store)
     ctx = customers.Context.load(store, "demo")
     from ..demo import sample_rows
+    from ..demo_followups import log_samples
 
     for values, days in sample_rows():
-        values["last_followup"] = (clock.today() - timedelta(days=days)).isoformat()
-        customers.add(store, values, ctx, opts)
+        record = customers.add(store, values, ctx, opts)
+        log_samples(store, record, days, opts, ctx)
     err(h(f"Demo database: {target}", f"演示数据库：{target}"))
     customer_cmds.list_listing(columns=None, fmt="table", reveal=False)
     err(h(
@@ -78,6 +77,9 @@ def demo() -> None:
 
 
 customer_cmds.register(app)
+from . import followup_cmds  # noqa: E402  (log, status, history, stale, today, grade, archive, restore)
+
+followup_cmds.register(app)
 app.add_typer(admin_cmds.options_app, name="options")
 app.add_typer(admin_cmds.config_app, name="config")
 app.add_typer(backup_cmds.backup_app, name="backup")
