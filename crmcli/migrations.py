@@ -100,7 +100,21 @@ def m002_last_contact_index(db: Database) -> None:
     )
 
 
-MIGRATIONS: list[Callable[[Database], None]] = [m001_initial, m002_last_contact_index]
+def m003_import_batches(db: Database) -> None:
+    """``crm import`` records each run as a batch; ``crm import undo BATCH`` removes the customers
+    it added (``customers.batch_id``), its follow-ups (``followups.batch_id``) and reverts what it
+    updated (``audit_log`` rows carrying the batch)."""
+    db["import_batches"].create(
+        {"id": int, "started_at": str, "finished_at": str, "by": str, "source": str, "format": str,
+         "target": str, "rows": int, "added": int, "updated": int, "unchanged": int, "rejected": int,
+         "followups": int, "undone_at": str},
+        pk="id",
+        not_null={"started_at", "source", "target"},
+    )
+    db.execute("ALTER TABLE customers ADD COLUMN batch_id INTEGER")
+
+
+MIGRATIONS: list[Callable[[Database], None]] = [m001_initial, m002_last_contact_index, m003_import_batches]
 LATEST = len(MIGRATIONS)
 
 
