@@ -119,8 +119,10 @@ def register(app: typer.Typer) -> None:
         render.key_values(pairs, title=f"{record['id']}  {record['name']}")
 
     @app.command(help=h(
-        "Change fields of a customer: crm edit ID --status active --amount 12000. An empty value clears an optional field.",
-        "修改客户字段：crm edit ID --status active --amount 12000。空值清除可选字段。",
+        "Change fields of a customer: crm edit ID --status active --amount 12000. An empty value clears an optional field. "
+        "Without options the record opens in $EDITOR (YAML); a save is refused if someone changed the customer meanwhile.",
+        "修改客户字段：crm edit ID --status active --amount 12000。空值清除可选字段。"
+        "不带选项时在 $EDITOR 中编辑（YAML）；若期间他人修改了该客户，保存会被拒绝。",
     ))
     @with_field_options(exclude=("id",))
     def edit(
@@ -134,7 +136,10 @@ def register(app: typer.Typer) -> None:
         store = st.store()
         values: dict[str, Any] = {**_parse_sets(set_ or []), **fields}
         if not values:
-            raise UsageError(h("nothing to change: give --FIELD VALUE options (see crm edit --help)", "没有要修改的内容：请给出 --字段 值（见 crm edit --help）"))
+            from .edit_in_editor import edit_in_editor
+
+            edit_in_editor(customer_id)  # no options: the record in $EDITOR, saved only if unchanged meanwhile
+            return
         ctx = customers.Context.load(store, "edit")
         record, changed = customers.edit(store, customer_id, values, ctx, options.load(store))
         if changed:
