@@ -1,0 +1,163 @@
+"""crm's benchmark suite: start-up and hot queries at 10k / 100k / 1M customers, as ratios.
+
+    python bench/run.py                 # 10k and 100k (a few minutes)
+    python bench/run.py --sizes 10k,100k,1m
+
+Every figure is a median over several runs, and every crm figure is divided by a baseline run in
+the same process moments before: `python -c "import sqlite3, json"` for start-up, and the same
+query run by the `sqlite3` shell for queries. Peak memory (max RSS) is measured per command.
+Databases are built once into bench/out/ by build_db.py and reused while their size matches.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import sqlite3
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+OUT = HERE / "out"
+SIZES = {"10k": 10_000, "100k": 100_000, "1m": 1_000_000}
+TODAY = "2026-11-27"  # the generator's --until: stale windows count from the data's today
+
+MEASURE = """
+import resource, subprocess, sys, time
+start = time.perf_counter()
+proc = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+elapsed = time.perf_counter() - start
+if proc.returncode not in (0, 1):
+    sys.stderr.write(proc.stderr.decode(errors="replace")[-400:])
+    sys.exit(3)
+print(elapsed, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+"""
+
+
+def run_once(argv: list[str], env: dict[str, str]) -> tuple[float, int]:
+    """Wall time and peak RSS (KiB) of one run; the measuring wrapper has this one child only."""
+    proc = subprocess.run([sys.executable, "-c", MEASURE, *argv], env=env, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise RuntimeError(f"{' '.join(argv)} failed: {proc.stderr.strip()}")
+    elapsed, rss = proc.stdout.split()
+    return float(elapsed), int(rss)
+
+
+def median_run(argv: list[str], env: dict[str, str], repeat: int) -> tuple[float, int]:
+    runs = [run_once(argv, env) for _ in range(repeat)]
+    return statistics.median(r[0] for r in runs), max(r[1] for r in runs)
+
+
+def crm(*args: str) -> list[str]:
+    return [sys.executable, "-m", "crmcli", *args]
+
+
+def shell(db: Path, sql: str, mode: str = "-json") -> list[str]:
+    return ["sqlite3", mode, str(db), sql]
+
+
+def compare(name: str, ours: list[str], baseline: list[str], env: dict[str, str], repeat: int) -> dict[str, object]:
+    try:
+        base_t, base_m = median_run(baseline, env, repeat)
+        our_t, our_m = median_run(ours, env, repeat)
+    except RuntimeError as exc:
+        print(f"  {name}: skipped ({exc})", file=sys.stderr)
+        return {"name": name, "error": str(exc)}
+    row = {
+        "name": name, "crm_s": round(our_t, 4), "baseline_s": round(base_t, 4), "ratio": round(our_t / base_t, 2),
+        "crm_rss_mb": round(our_m / 1024, 1), "baseline_rss_mb": round(base_m / 1024, 1),
+    }
+    print(f"  {name}: crm {our_t * 1000:.0f} ms vs {base_t * 1000:.0f} ms = {row['ratio']}x; "
+          f"peak {row['crm_rss_mb']} MB", file=sys.stderr)
+    return row
+
+
+def startup(env_base: dict[str, str], repeat: int) -> list[dict[str, object]]:
+    work = OUT / "startup.db"
+    for suffix in ("", "-wal", "-shm"):
+        Path(str(work) + suffix).unlink(missing_ok=True)
+    env = {**env_base, "CRM_DB": str(work)}
+    subprocess.run(crm("list", "--format", "ids"), env=env, check=True, capture_output=True)  # create + migrate
+    baseline = [sys.executable, "-c", "import sqlite3, json"]
+    add = crm("add", "-q", "--name", "基准公司", "--contact", "王强", "--phone", "13812345678",
+              "--source", "online", "--needs", "采购", "--owner", "张经理")
+    return [
+        compare("crm --version", crm("--version"), baseline, env, repeat),
+        compare("crm stale (nothing stale)", crm("stale"), baseline, env, repeat),
+        compare("crm add -q", add, baseline, env, repeat),
+    ]
+
+
+def queries(db: Path, env_base: dict[str, str], repeat: int) -> list[dict[str, object]]:
+    env = {**env_base, "CRM_DB": str(db), "CRM_TODAY": TODAY}
+    conn = sqlite3.connect(db)
+    owner = conn.execute("SELECT owner FROM customers GROUP BY owner ORDER BY count(*) LIMIT 1").fetchone()[0]
+    conn.close()
+    cutoff = "2026-08-27"
+    stale_sql = (
+        "SELECT *, julianday('now') - julianday(coalesce(last_followup, first_contact)) AS days FROM customers "
+        f"WHERE archived = 0 AND status != 'lost' AND coalesce(last_followup, first_contact) < '{cutoff}' "
+        "ORDER BY coalesce(last_followup, first_contact)"
+    )
+    list_sql = f"SELECT * FROM customers WHERE status = 'intent' AND owner = '{owner}' AND archived = 0 ORDER BY id"
+    search_sql = (
+        "SELECT * FROM customers WHERE archived = 0 AND (name LIKE '%采购%' OR contact LIKE '%采购%' OR needs LIKE '%采购%' "
+        "OR notes LIKE '%采购%' OR id IN (SELECT customer_id FROM followups WHERE content LIKE '%采购%')) ORDER BY id"
+    )
+    pivot_sql = "SELECT industry, status, count(*) FROM customers WHERE archived = 0 GROUP BY industry, status"
+    today_sql = (
+        f"SELECT * FROM customers WHERE archived = 0 AND status != 'lost' AND (next_date <= '{TODAY}' "
+        "OR 1) ORDER BY coalesce(last_followup, first_contact) LIMIT 20"
+    )
+    return [
+        compare("crm stale --format json", crm("stale", "--format", "json"), shell(db, stale_sql), env, repeat),
+        compare(f"crm list --status intent --owner {owner} --format json",
+                crm("list", "--status", "intent", "--owner", owner, "--format", "json"), shell(db, list_sql), env, repeat),
+        compare("crm search 采购 --format json", crm("search", "采购", "--format", "json", "--limit", "0"), shell(db, search_sql), env, repeat),
+        compare("crm report pivot industry status", crm("report", "pivot", "industry", "status", "--format", "json"),
+                shell(db, pivot_sql), env, repeat),
+        compare("crm today", crm("today", "--format", "json"), shell(db, today_sql), env, repeat),
+    ]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", default="10k,100k", help="comma-separated: 10k, 100k, 1m")
+    parser.add_argument("--repeat", type=int, default=5, help="runs per command (median); 1M uses at most 3")
+    args = parser.parse_args()
+    if not shutil.which("sqlite3"):
+        sys.exit("the sqlite3 shell is needed for the baselines (apt-get install sqlite3)")
+    OUT.mkdir(exist_ok=True)
+    env = {k: v for k, v in os.environ.items() if k not in ("CRM_LANG", "FORCE_COLOR")}
+    env.update(NO_COLOR="1", CRM_LANG="en", PYTHONPATH=str(HERE.parent))
+    results: dict[str, object] = {
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+                   f"SQLite {sqlite3.sqlite_version}",
+        "date": time.strftime("%Y-%m-%d"),
+    }
+    print("start-up", file=sys.stderr)
+    results["startup"] = startup(env, max(args.repeat, 5))
+    sys.path.insert(0, str(HERE))
+    from build_db import build
+
+    for size in args.sizes.split(","):
+        rows = SIZES[size.strip().lower()]
+        db = OUT / f"crm-{size}.db"
+        if not db.exists() or sqlite3.connect(db).execute("SELECT count(*) FROM customers").fetchone()[0] != rows:
+            print(f"building {db} …", file=sys.stderr)
+            build(db, rows)
+        print(f"{size} customers", file=sys.stderr)
+        results[size] = queries(db, env, min(args.repeat, 3) if rows >= 1_000_000 else args.repeat)
+    (OUT / "results.json").write_text(json.dumps(results, ensure_ascii=False, indent=2))
+    print(json.dumps(results, ensure_ascii=False, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
