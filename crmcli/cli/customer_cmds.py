@@ -109,6 +109,10 @@ def register(app: typer.Typer) -> None:
         fmt = check_format(fmt, ("table", "json", "jsonl"))
         record = customers.get(store.conn, customer_id)
         opts = options.load(store)
+        if reveal:
+            from .. import audit
+
+            audit.record_reveal(store, [record["id"]], "show --reveal")  # recorded before it is shown
         if fmt != "table":
             import json
 
@@ -199,7 +203,7 @@ def register(app: typer.Typer) -> None:
         if not text.strip():
             raise ValidationError("text", text, "empty")
         filters = build_filters(text=text, archived=archived, all_=all_)
-        _emit_listing(filters, [], limit, columns, fmt, reveal)
+        _emit_listing(filters, [], limit, columns, fmt, reveal, command="search")
 
     @app.command(help=h("Delete a customer with its follow-ups (asks first; --yes to skip).", "删除客户及其跟进记录（会先确认；--yes 跳过确认）。"))
     def delete(
@@ -293,7 +297,7 @@ def list_listing(*, columns: str | None, fmt: str, reveal: bool) -> None:
     _emit_listing(build_filters(), [], None, columns, fmt, reveal)
 
 
-def _emit_listing(filters: Any, order: list[tuple[str, bool]], limit: int | None, columns: str | None, fmt: str, reveal: bool) -> None:
+def _emit_listing(filters: Any, order: list[tuple[str, bool]], limit: int | None, columns: str | None, fmt: str, reveal: bool, command: str = "list") -> None:
     from .. import options, query, render
 
     st = state()
@@ -304,16 +308,23 @@ def _emit_listing(filters: Any, order: list[tuple[str, bool]], limit: int | None
     if fmt == "table" and limit is None:
         effective = TABLE_DEFAULT_LIMIT
     cols = parse_columns(columns, list(DEFAULT_COLUMNS) if fmt == "table" else ALL_COLUMNS)
+    revealed: set[str] = set()
+    if reveal:
+        # Audited before anything is shown; only the customers recorded are shown unmasked.
+        from .. import audit
+
+        revealed = {r["id"] for r in query.select(store.conn, filters, order, effective)}
+        audit.record_reveal(store, sorted(revealed), f"{command} --reveal")
     rows = query.select(store.conn, filters, order, effective)
 
     def machine(r: Any) -> dict[str, Any]:
-        full = render.customer_machine(r, opts, st.lang, reveal)
+        full = render.customer_machine(r, opts, st.lang, r["id"] in revealed)
         if not columns:
             return full
         return {k: v for k, v in full.items() if k in cols or k.removesuffix("_label") in cols}
     n = emit_records(
         rows, fmt, columns=cols, lang=st.lang,
-        display=lambda r: render.customer_display(r, opts, st.lang, reveal),
+        display=lambda r: render.customer_display(r, opts, st.lang, r["id"] in revealed),
         machine=machine,
     )
     if fmt == "table":
