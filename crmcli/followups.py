@@ -129,6 +129,9 @@ def log_in(conn: sqlite3.Connection, customer_id: str, values: Mapping[str, Any]
         [*row.values(), ctx.batch_id],
     )
     row["id"] = cur.lastrowid
+    # Logged in the audit trail too (every follow-up, back-dated ones included): its id there
+    # orders it among the status changes and edits of the same second in `crm history`.
+    _audit(conn, current["id"], ctx, "followups", None, row["id"], stamp)
     latest = current["last_followup"]
     if latest is None or row["date"] >= latest:
         # The newest follow-up (ties: the one logged last) speaks for the customer.
@@ -220,7 +223,21 @@ def history(conn: sqlite3.Connection, customer_id: str, options: OptionSet, lang
     """
     record = get(conn, customer_id)
     cid = record["id"]
-    entries: list[tuple[str, int, Record]] = []
+    audit = conn.execute(
+        'SELECT id, at, "by", command, field, old, new FROM audit_log WHERE customer_id = ? ORDER BY id', (cid,)
+    ).fetchall()
+    # Timestamps have one-second resolution, so events of one command share them. The audit log's
+    # ids give the true order: status changes and follow-ups borrow the id of their audit rows.
+    status_seq: dict[tuple[str, str], float] = {}
+    log_seq: dict[str, float] = {}
+    for aid, at, _by, _command, field, _old, new in audit:
+        if field == "status":
+            status_seq.setdefault((at, new), aid)
+        elif field == "*":
+            status_seq.setdefault((at, "*"), aid + 0.5)  # the first status, set on creation
+        elif field == "followups":
+            log_seq[new] = aid
+    entries: list[tuple[str, float, Record]] = []
     for f in list_for(conn, cid):
         parts = [f["content"]]
         if f["result"]:
@@ -234,50 +251,38 @@ def history(conn: sqlite3.Connection, customer_id: str, options: OptionSet, lang
             k: f[k]
             for k in ("id", "date", "content", "result", "next_step", "next_date", "channel", "kind", "satisfaction")
         }
-        # Sorts at its own date, with the time of day it was logged.
-        key = f["date"] + (f["created_at"] or "")[10:]
-        entries.append(
-            (
-                key,
-                3,
-                {
-                    "when": f["date"],
-                    "type": "followup",
-                    "by": f["by"],
-                    "summary": " ".join(parts),
-                    "detail": detail,
-                    "command": "log",
-                    "at": f["created_at"],
-                },
-            )
-        )
-    for s in conn.execute(
-        'SELECT id, at, from_status, to_status, "by", note FROM status_changes WHERE customer_id = ?', (cid,)
+        # Sorts when it was logged, unless it was logged after its date (back-dated): then at the
+        # end of its date.
+        created = f["created_at"] or ""
+        key = min(created, f["date"] + "T23:59:59Z") if created else f["date"]
+        seq = log_seq.get(str(f["id"]), 0.0)
+        entry = {
+            "when": f["date"],
+            "type": "followup",
+            "by": f["by"],
+            "summary": " ".join(parts),
+            "detail": detail,
+            "command": "log",
+            "at": created or None,
+        }
+        entries.append((key, seq, entry))
+    for at, old, new, by, note in conn.execute(
+        'SELECT at, from_status, to_status, "by", note FROM status_changes WHERE customer_id = ? ORDER BY id', (cid,)
     ):
-        sid, at, old, new, by, note = s
         old_label = options.label("status", old, lang) if old else "—"
         summary = f"{old_label} → {options.label('status', new, lang)}" + (f" ({note})" if note else "")
-        entries.append(
-            (
-                at,
-                2,
-                {
-                    "when": at,
-                    "type": "status",
-                    "by": by,
-                    "summary": summary,
-                    "detail": {"from": old, "to": new, "note": note},
-                    "command": None,
-                    "at": at,
-                    "_id": sid,
-                },
-            )
-        )
-    for a in conn.execute(
-        'SELECT id, at, "by", command, field, old, new FROM audit_log WHERE customer_id = ? ORDER BY id', (cid,)
-    ):
-        aid, at, by, command, field, old, new = a
-        if field == "status" or (command == "log" and field in _MIRRORED):
+        entry = {
+            "when": at,
+            "type": "status",
+            "by": by,
+            "summary": summary,
+            "detail": {"from": old, "to": new, "note": note},
+            "command": None,
+            "at": at,
+        }
+        entries.append((at, status_seq.get((at, new), status_seq.get((at, "*"), 0.0)), entry))
+    for aid, at, by, command, field, old, new in audit:
+        if field in ("status", "followups") or (command == "log" and field in _MIRRORED):
             continue  # shown as the status change / the follow-up itself
         if field == "*":
             kind = "created" if new == "created" else str(new)
@@ -290,25 +295,15 @@ def history(conn: sqlite3.Connection, customer_id: str, options: OptionSet, lang
         else:
             kind = "grade" if command == "grade-recompute" else "edit"
             summary = f"{field}: {old if old is not None else '—'} → {new if new is not None else '—'}"
-        entries.append(
-            (
-                at,
-                1,
-                {
-                    "when": at,
-                    "type": kind,
-                    "by": by,
-                    "summary": summary,
-                    "detail": {"field": field, "old": old, "new": new},
-                    "command": command,
-                    "at": at,
-                    "_id": aid,
-                },
-            )
-        )
-    entries.sort(key=lambda e: (e[0], e[1], e[2].get("_id") or e[2]["detail"].get("id") or 0), reverse=True)
-    out = []
-    for _, _, entry in entries:
-        entry.pop("_id", None)
-        out.append(entry)
-    return out
+        entry = {
+            "when": at,
+            "type": kind,
+            "by": by,
+            "summary": summary,
+            "detail": {"field": field, "old": old, "new": new},
+            "command": command,
+            "at": at,
+        }
+        entries.append((at, float(aid), entry))
+    entries.sort(key=lambda e: (e[0], e[1]), reverse=True)
+    return [entry for _, _, entry in entries]
