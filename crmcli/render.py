@@ -190,3 +190,32 @@ def key_values(pairs: Sequence[tuple[str, str]], *, stream: IO[str] | None = Non
 
 def status_style(raw_status: str | None) -> str | None:
     return STATUS_STYLES.get(raw_status or "")
+
+
+def bar_chart(
+    items: Sequence[tuple[str, float | int | None]],
+    *,
+    stream: IO[str] | None = None,
+    title: str | None = None,
+    width: int = 40,
+    fmt: Callable[[float | int], str] = str,
+) -> None:
+    """Horizontal bars, one per (label, value), scaled to the largest value. Coloured on a TTY;
+    plain block characters otherwise (cron mail and pipes stay readable)."""
+    from rich import box
+    from rich.table import Table
+    from rich.text import Text
+
+    con = console(stream)
+    coloured = con.color_system is not None
+    peak = max((v for _, v in items if v), default=0)
+    tbl = Table(box=box.SIMPLE, show_header=False, title=title, title_justify="left", pad_edge=False, show_edge=False)
+    tbl.add_column(no_wrap=True)
+    tbl.add_column(no_wrap=True)
+    tbl.add_column(justify="right", no_wrap=True)
+    for label, value in items:
+        eighths = round((value or 0) / peak * width * 8) if peak else 0
+        full, part = divmod(eighths, 8)
+        bar = "█" * full + (" ▏▎▍▌▋▊▉"[part] if part else "")
+        tbl.add_row(label, Text(bar, style="cyan" if coloured else ""), "" if value is None else fmt(value))
+    con.print(tbl)

@@ -82,6 +82,9 @@ from . import followup_cmds  # noqa: E402  (log, status, history, stale, today, 
 followup_cmds.register(app)
 app.add_typer(admin_cmds.options_app, name="options")
 app.add_typer(admin_cmds.config_app, name="config")
+from . import report_cmds  # noqa: E402  (report pivot|funnel|sources|activity|service|monthly)
+
+app.add_typer(report_cmds.report_app, name="report")
 app.add_typer(backup_cmds.backup_app, name="backup")
 
 
