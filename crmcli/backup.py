@@ -21,7 +21,7 @@ import shutil
 import sqlite3
 import stat
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -500,8 +500,17 @@ def inspect(store: Store) -> int:
     return store.conn.execute("SELECT count(*) FROM customers").fetchone()[0]
 
 
+class RestoreDeclined(Exception):
+    """The confirmation callback said no; nothing was changed."""
+
+
 def restore(
-    store: Store, path: Path | str, encryption: Encryption | None = None, *, now: datetime | None = None
+    store: Store,
+    path: Path | str,
+    encryption: Encryption | None = None,
+    *,
+    confirm: Callable[[VerifyResult, int], bool] | None = None,
+    now: datetime | None = None,
 ) -> RestoreResult:
     """Replace the database's content with the backup at ``path``; the old content is kept aside.
 
@@ -509,6 +518,9 @@ def restore(
     copied aside (``<db>.before-restore-<time>``) while a write lock keeps writers out, and the
     backup is copied into the live file with SQLite's backup API: the file keeps its inode and
     mode, and other processes that have it open see the restored content, never a torn mix.
+
+    ``confirm(checked_backup, current_customers)`` is asked after the check and before anything
+    changes; a false answer raises :class:`RestoreDeclined`.
     """
     from .storage import translate
 
@@ -516,7 +528,9 @@ def restore(
     previous = inspect(store)
     with _private_tmpdir(store.path.parent) as workdir:
         plain, _ = _plain_copy(source, workdir, encryption or Encryption())
-        checked = _test_restore(plain, source, False)
+        checked = _test_restore(plain, source, is_encrypted(source))
+        if confirm is not None and not confirm(checked, previous):
+            raise RestoreDeclined()
         aside = store.path.with_name(f"{store.path.name}.before-restore-{_stamp(now)}")
         n = 0
         while aside.exists():

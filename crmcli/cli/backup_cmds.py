@@ -167,21 +167,24 @@ def restore(
     from .. import backup
 
     enc = _decryption(passphrase_file, identity)
-    checked = backup.verify(file, enc)
     store = state().store()
-    current = backup.inspect(store)
-    if not yes:
-        if not sys.stdin.isatty():
-            raise UsageError(h("refusing to restore without --yes when not on a terminal", "非终端环境下恢复需要 --yes"))
-        question = h(
+    if not yes and not sys.stdin.isatty():
+        raise UsageError(h("refusing to restore without --yes when not on a terminal", "非终端环境下恢复需要 --yes"))
+
+    def confirm(checked: Any, current: int) -> bool:
+        if yes:
+            return True
+        return typer.confirm(h(
             f"Replace {store.path} ({current} customers) with {file} ({checked.customers} customers)? "
             "The current database is kept aside.",
             f"用 {file}（{checked.customers} 个客户）替换 {store.path}（{current} 个客户）？当前数据库会另存。",
-        )
-        if not typer.confirm(question, err=True):
-            err(h("Aborted; nothing changed.", "已取消；没有任何更改。"))
-            raise typer.Exit(1)
-    result = backup.restore(store, file, enc)
+        ), err=True)
+
+    try:
+        result = backup.restore(store, file, enc, confirm=confirm)
+    except backup.RestoreDeclined:
+        err(h("Aborted; nothing changed.", "已取消；没有任何更改。"))
+        raise typer.Exit(1) from None
     typer.echo(h(
         f"Restored {result.customers} customers from {file}; the previous database ({result.previous_customers} "
         f"customers) is at {result.aside}",
