@@ -145,8 +145,8 @@ def test_busy_beyond_the_timeout_is_a_clear_error_and_writes_nothing(crm, add, i
     customer_id = add()
     before = _snapshot(isolated_env)
     csv = tmp_path / "in.csv"
-    csv.write_text("客户名称,联系人姓名,联系方式,客户来源,需求描述,跟进人\n" + "".join(
-        f"公司{i},王,1381234{i:04d},行业展会,采购,张经理\n" for i in range(50)), encoding="utf-8")
+    csv.write_text("客户名称,联系人姓名,联系方式,客户来源,需求描述,跟进人,首次接触时间,合作状态\n" + "".join(
+        f"公司{i},王,1381234{i:04d},行业展会,采购,张经理,2024-05-01,潜在客户\n" for i in range(50)), encoding="utf-8")
     holder = _hold_write_lock(isolated_env)
     try:
         for args in (
