@@ -70,17 +70,16 @@ def stale(
     today = today or clock.today()
     where, params = _excluding_lost(filters, include_lost)
     sql = (
-        f"SELECT {SELECT_COLUMNS}, {LAST_CONTACT} AS last_contact FROM customers "
-        f"WHERE {where} AND {LAST_CONTACT} < ? ORDER BY {LAST_CONTACT}, id"
+        f"SELECT {SELECT_COLUMNS}, {LAST_CONTACT}, CAST(julianday(?) - julianday({LAST_CONTACT}) AS INTEGER) "
+        f"FROM customers WHERE {where} AND {LAST_CONTACT} < ? ORDER BY {LAST_CONTACT}, id"
     )
-    params = [*params, boundary.isoformat()]
+    params = [today.isoformat(), *params, boundary.isoformat()]
     if limit is not None:
         sql += " LIMIT ?"
         params.append(limit)
+    names = (*COLUMNS, "last_contact", "days_inactive")
     for row in conn.execute(sql, params):
-        rec = dict(zip((*COLUMNS, "last_contact"), row))
-        rec["days_inactive"] = _days_between(rec["last_contact"], today)
-        yield rec
+        yield dict(zip(names, row))
 
 
 def count_stale(conn: sqlite3.Connection, filters: Filters, boundary: date, *, include_lost: bool = False) -> int:

@@ -118,12 +118,9 @@ def _machine_rows(rows: Any, opts: Any, reveal: bool, extra: tuple[str, ...]) ->
     from .. import render
 
     lang = state().lang
+    # customer_machine passes keys that are not fields (last_contact, days_inactive) through as they are.
     for rec in rows:
-        out = render.customer_machine({k: v for k, v in rec.items() if k not in extra}, opts, lang, reveal)
-        for key in extra:
-            if key in rec:
-                out[key] = rec[key]
-        yield out
+        yield render.customer_machine(rec, opts, lang, reveal)
 
 
 def _display_rows(rows: Any, opts: Any, reveal: bool, extra: tuple[str, ...]) -> Any:
