@@ -14,7 +14,7 @@ import typer
 from typer.core import TyperGroup
 
 from .. import i18n
-from ..errors import CrmError, ValidationError
+from ..errors import CrmError, ParseError, ValidationError
 from ..fields import FIELDS, Field
 from ..storage import Store, open_store, translate
 
@@ -120,6 +120,13 @@ class CrmGroup(TyperGroup):
             raise typer.Exit(0) from None
         except (typer.Exit, typer.Abort, typer.TyperException):
             raise  # Typer's own: usage errors (exit 2), --help, confirmations
+        except ParseError as exc:
+            # A parser's refusal that no caller wrapped with its field name: still bad input.
+            st = state(ctx)
+            if st.debug:
+                raise
+            err(f"{i18n.message('error', st.lang)}: {i18n.reason(exc.reason, st.lang, **exc.details)}")
+            raise typer.Exit(2) from None
         except Exception as exc:
             if state(ctx).debug:
                 raise
