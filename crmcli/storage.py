@@ -96,13 +96,16 @@ def open_store(path: Path | str | None = None, *, migrate: bool = True) -> Store
             _create_private(db_path)
             created = True
         except FileExistsError:
-            pass
+            if not db_path.exists():  # it was not the database that existed, but a file on its path
+                raise StoreError(f"cannot create the database at {db_path}: a parent is not a directory") from None
         except OSError as exc:
             raise StoreError(f"cannot create the database at {db_path}: {exc.strerror}") from exc
     try:
         conn = sqlite3.connect(db_path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
     except sqlite3.Error as exc:
-        raise StoreError(f"cannot open {db_path}: {exc}") from exc
+        raise StoreError(
+            f"cannot open {db_path}: {exc} (check that it and its directory exist and may be read and written)"
+        ) from exc
     store = Store(conn, db_path)
     try:
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
