@@ -327,6 +327,8 @@ def mask_phone(stored: str) -> str:
     masked; punctuation stays in place. Never raises.
     """
     text = stored.strip()
+    if len(text) == 11 and text.isascii() and text.isdigit():  # the common case: a CN mobile
+        return f"{text[:3]}****{text[7:]}"
     landline = _LANDLINE_STORED_RE.fullmatch(text)
     if landline is not None and landline.group(3):
         main, ext_part = text[: landline.end(2)], text[landline.end(2) :]

@@ -28,24 +28,45 @@ class Column:
     justify: str = "left"
 
 
+def machine_projector(options: OptionSet, lang: str, reveal: bool) -> Callable[[Mapping[str, Any]], dict[str, Any]]:
+    """A function turning a customer into what scripts see: field keys, codes plus
+    ``<key>_label``, yuan as numbers, phones masked unless ``reveal``.
+
+    Labels and field kinds are looked up once here, not per row: exports and ``stale`` stream
+    hundreds of thousands of rows through this.
+    """
+    labels = {field: {o.code: o.label(lang) for o in opts} for field, opts in options.by_field.items()}
+    kinds: dict[str, str] = {}
+    mask = parsing.mask_phone
+    to_yuan = parsing.fen_to_yuan
+
+    def project(rec: Mapping[str, Any]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for key, value in rec.items():
+            kind = kinds.get(key)
+            if kind is None:
+                spec = BY_KEY.get(key)
+                kind = kinds[key] = "skip" if key in ("archived_at", "phone_key") else (spec.kind if spec else "text")
+            if kind == "skip":
+                continue
+            if value is not None:
+                if kind == "phone":
+                    value = value if reveal else mask(value)
+                elif kind == "amount":
+                    value = to_yuan(value)
+                elif kind == "flag":
+                    value = bool(value)
+            out[key] = value
+            if kind == "choice":
+                out[f"{key}_label"] = labels.get(key, {}).get(value, value) if value else None
+        return out
+
+    return project
+
+
 def customer_machine(rec: Mapping[str, Any], options: OptionSet, lang: str, reveal: bool) -> dict[str, Any]:
-    """A customer as scripts see it: field keys, codes plus ``<key>_label``, yuan as numbers."""
-    out: dict[str, Any] = {}
-    for key, value in rec.items():
-        if key in ("archived_at", "phone_key"):
-            continue
-        spec = BY_KEY.get(key)
-        kind = spec.kind if spec else "text"
-        if kind == "phone" and value and not reveal:
-            value = parsing.mask_phone(value)
-        elif kind == "amount" and value is not None:
-            value = parsing.fen_to_yuan(value)
-        elif kind == "flag":
-            value = bool(value)
-        out[key] = value
-        if kind == "choice":
-            out[f"{key}_label"] = options.label(key, value, lang) if value else None
-    return out
+    """One customer as scripts see it (see :func:`machine_projector`, which is faster for many)."""
+    return machine_projector(options, lang, reveal)(rec)
 
 
 def customer_display(rec: Mapping[str, Any], options: OptionSet, lang: str, reveal: bool) -> dict[str, str]:

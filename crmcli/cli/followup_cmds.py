@@ -118,9 +118,10 @@ def _machine_rows(rows: Any, opts: Any, reveal: bool, extra: tuple[str, ...]) ->
     from .. import render
 
     lang = state().lang
-    # customer_machine passes keys that are not fields (last_contact, days_inactive) through as they are.
+    # The projector passes keys that are not fields (last_contact, days_inactive) through as they are.
+    project = render.machine_projector(opts, lang, reveal)
     for rec in rows:
-        yield render.customer_machine(rec, opts, lang, reveal)
+        yield project(rec)
 
 
 def _display_rows(rows: Any, opts: Any, reveal: bool, extra: tuple[str, ...]) -> Any:
