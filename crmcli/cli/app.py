@@ -86,6 +86,9 @@ from . import report_cmds  # noqa: E402  (report pivot|funnel|sources|activity|s
 
 app.add_typer(report_cmds.report_app, name="report")
 app.add_typer(backup_cmds.backup_app, name="backup")
+from . import io_cmds  # noqa: E402  (import FILE|undo|batches, export)
+
+io_cmds.register(app)
 
 
 def main() -> None:

@@ -1,0 +1,270 @@
+"""Export of customers and follow-ups: CSV/TSV, XLSX, JSON, JSONL. Streamed, files created 0600.
+
+Spreadsheet safety (OWASP CSV injection): a CSV/TSV cell starting with ``=``, ``+``, ``-``, ``@``,
+tab or CR gets a leading ``'``, which ``crm import`` strips again, so ``+86…`` phones round-trip.
+XLSX cells are written as typed strings and need no prefix. Phones are masked unless ``reveal``;
+a reveal is written to the audit trail before anything is exported.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import os
+import sys
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+from . import clock, config, parsing
+from .customers import COLUMNS, SELECT_COLUMNS
+from .errors import UsageError
+from .fields import BY_KEY, SEED_KEYS
+from .importing import FOLLOWUP_KEYS, FOLLOWUP_LABELS
+from .options import OptionSet
+from .query import Filters, order_by
+from .storage import Store
+
+FORMATS = ("csv", "tsv", "xlsx", "json", "jsonl")
+EXPORT_COLUMNS: tuple[str, ...] = (
+    *SEED_KEYS,
+    "grade",
+    "next_date",
+    "archived",
+    "archived_at",
+    "created_at",
+    "updated_at",
+    "version",
+)
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+LOST_FILL = "FFC7CE"
+EXTRA_LABELS = {"archived_at": ("归档时间", "Archived at")}
+
+
+@dataclass
+class ExportSettings:
+    fmt: str = "csv"
+    headers: str = "keys"  # keys | zh | en
+    labels: bool = False  # dropdown labels instead of codes (XLSX and --excel default to labels)
+    excel: bool = False  # CSV with a UTF-8 BOM and CRLF line ends, for Excel
+    reveal: bool = False
+    followups: bool = False
+    lang: str = "en"
+
+
+def format_for(path: str | None, explicit: str | None) -> str:
+    if explicit:
+        fmt = explicit.lower()
+        if fmt not in FORMATS:
+            raise UsageError(f"unknown export format {explicit!r}; use one of {', '.join(FORMATS)}")
+        return fmt
+    if path and path != "-":
+        suffix = Path(path).suffix.lower().lstrip(".")
+        if suffix in FORMATS:
+            return suffix
+        if suffix == "ndjson":
+            return "jsonl"
+    return "csv"
+
+
+def open_private(path: str, binary: bool = False) -> IO[Any]:
+    """Create (or truncate) ``path`` with mode 0600: exports hold customer data."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)
+    if binary:
+        return open(fd, "wb")
+    return open(fd, "w", encoding="utf-8", newline="")
+
+
+def neutralise(value: str) -> str:
+    """Prefix a cell a spreadsheet would run as a formula with ``'``."""
+    if value and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
+def header_for(key: str, mode: str, followups: bool) -> str:
+    if mode == "keys":
+        return key
+    if followups:
+        zh, en = FOLLOWUP_LABELS[key]
+    elif key in EXTRA_LABELS:
+        zh, en = EXTRA_LABELS[key]
+    else:
+        spec = BY_KEY[key]
+        zh, en = spec.zh, spec.en
+    return zh if mode == "zh" else en
+
+
+def _record_reveal(store: Store, where: str, params: list[Any]) -> None:
+    who = clock.current_user(config.all_values(store).get("user", ""))
+    with store.write() as conn:
+        conn.execute(
+            "INSERT INTO audit_log (customer_id, at, by, command, field, old, new) "
+            f"SELECT id, ?, ?, 'export --reveal', '*', NULL, 'revealed' FROM customers WHERE {where}",
+            [clock.now_utc(), who, *params],
+        )
+
+
+def customer_rows(
+    store: Store, filters: Filters, order: list[tuple[str, bool]] | None = None
+) -> Iterator[dict[str, Any]]:
+    where, params = filters.where()
+    sql = f"SELECT {SELECT_COLUMNS} FROM customers WHERE {where} {order_by(order or [])}"
+    for row in store.conn.execute(sql, params):
+        yield dict(zip(COLUMNS, row))
+
+
+def followup_rows(store: Store, filters: Filters) -> Iterator[dict[str, Any]]:
+    where, params = filters.where()
+    cols = ", ".join(f'"{k}"' for k in FOLLOWUP_KEYS)
+    sql = f"SELECT {cols} FROM followups WHERE customer_id IN (SELECT id FROM customers WHERE {where}) ORDER BY id"
+    for row in store.conn.execute(sql, params):
+        yield dict(zip(FOLLOWUP_KEYS, row))
+
+
+def export(
+    store: Store,
+    filters: Filters,
+    settings: ExportSettings,
+    out: IO[Any],
+    options: OptionSet,
+    order: list[tuple[str, bool]] | None = None,
+) -> int:
+    """Write the export to ``out`` (text for csv/tsv/json/jsonl, binary for xlsx). Returns rows."""
+    if settings.reveal and not settings.followups:
+        where, params = filters.where()
+        _record_reveal(store, where, params)
+    keys: Sequence[str] = FOLLOWUP_KEYS if settings.followups else EXPORT_COLUMNS
+    rows = followup_rows(store, filters) if settings.followups else customer_rows(store, filters, order)
+    fmt = settings.fmt
+    if fmt == "xlsx":
+        return _write_xlsx(rows, keys, settings, out, options)
+    if fmt in ("json", "jsonl"):
+        return _write_json(rows, settings, out, options)
+    return _write_csv(rows, keys, settings, out, options)
+
+
+def _plain(key: str, value: Any, settings: ExportSettings, options: OptionSet, labels: bool) -> Any:
+    """A stored value as exported (text formats): masked phones, yuan, labels when asked."""
+    if value is None:
+        return None
+    if settings.followups:
+        if labels and key in ("channel", "kind"):
+            return options.label(key, value, settings.lang)
+        return value
+    spec = BY_KEY.get(key)
+    kind = spec.kind if spec else "text"
+    if kind == "phone":
+        return value if settings.reveal else parsing.mask_phone(value)
+    if kind == "amount":
+        return parsing.format_amount(value)
+    if kind == "choice" and labels:
+        return options.label(key, value, settings.lang)
+    if kind == "flag":
+        return "true" if value else "false"
+    return value
+
+
+def _write_csv(
+    rows: Iterator[dict[str, Any]], keys: Sequence[str], settings: ExportSettings, out: IO[str], options: OptionSet
+) -> int:
+    if settings.excel:
+        out.write("\ufeff")
+    writer = csv.writer(
+        out, delimiter="\t" if settings.fmt == "tsv" else ",", lineterminator="\r\n" if settings.excel else "\n"
+    )
+    labels = settings.labels
+    writer.writerow([header_for(k, settings.headers, settings.followups) for k in keys])
+    n = 0
+    for n, row in enumerate(rows, start=1):
+        cells = []
+        for key in keys:
+            value = _plain(key, row.get(key), settings, options, labels)
+            cells.append("" if value is None else neutralise(str(value)))
+        writer.writerow(cells)
+    out.flush()
+    return n
+
+
+def _write_json(rows: Iterator[dict[str, Any]], settings: ExportSettings, out: IO[str], options: OptionSet) -> int:
+    from .render import customer_machine, write_machine
+
+    def machine(row: dict[str, Any]) -> dict[str, Any]:
+        if settings.followups:
+            return row
+        archived_at = row.get("archived_at")
+        data = customer_machine(row, options, settings.lang, settings.reveal)
+        data["archived_at"] = archived_at
+        return data
+
+    return write_machine((machine(r) for r in rows), settings.fmt, out)
+
+
+def _write_xlsx(
+    rows: Iterator[dict[str, Any]], keys: Sequence[str], settings: ExportSettings, out: IO[bytes], options: OptionSet
+) -> int:
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font, PatternFill
+
+    wb = Workbook(write_only=True)
+    title = (
+        ("跟进记录" if settings.lang == "zh" else "Follow-ups")
+        if settings.followups
+        else ("客户" if settings.lang == "zh" else "Customers")
+    )
+    ws = wb.create_sheet(title)
+    header_mode = settings.headers
+    bold = Font(bold=True)
+    header = []
+    for key in keys:
+        cell = WriteOnlyCell(ws, value=header_for(key, header_mode, settings.followups))
+        cell.font = bold
+        header.append(cell)
+    ws.append(header)
+    lost = PatternFill(start_color=LOST_FILL, end_color=LOST_FILL, fill_type="solid")
+    date_keys = (
+        {"date", "next_date"} if settings.followups else {k for k in keys if k in BY_KEY and BY_KEY[k].kind == "date"}
+    )
+    n = 0
+    for n, row in enumerate(rows, start=1):
+        fill = lost if not settings.followups and row.get("status") == "lost" else None
+        cells = []
+        for key in keys:
+            value = row.get(key)
+            if value is None:
+                out_value: Any = None
+            elif key in date_keys:
+                out_value = dt.date.fromisoformat(value)
+            elif not settings.followups and BY_KEY.get(key) is not None and BY_KEY[key].kind == "amount":
+                out_value = value / 100
+            elif key in ("version", "satisfaction", "id") and isinstance(value, int):
+                out_value = value
+            else:
+                plain = _plain(key, value, settings, options, settings.labels)
+                out_value = plain if isinstance(plain, (int, float)) else str(plain)
+            cell = WriteOnlyCell(ws, value=out_value)
+            if isinstance(out_value, str):
+                cell.data_type = "s"  # typed text: never a formula, phones and IDs stay text
+                if key in ("phone", "id", "customer_id"):
+                    cell.number_format = "@"
+            elif isinstance(out_value, dt.date):
+                cell.number_format = "yyyy-mm-dd"
+            elif isinstance(out_value, float):
+                cell.number_format = "0.00"
+            if fill is not None:
+                cell.fill = fill
+            cells.append(cell)
+        ws.append(cells)
+    wb.save(out)
+    return n
+
+
+def default_stdout(fmt: str) -> IO[Any]:
+    if fmt == "xlsx":
+        if sys.stdout.isatty():
+            raise UsageError("an XLSX export is binary: give --out FILE.xlsx (or redirect stdout)")
+        return sys.stdout.buffer
+    return sys.stdout

@@ -1,0 +1,1401 @@
+"""Batch import of customers and follow-ups: column mapping, validation, duplicates, batches, undo.
+
+The hot path is deliberately plain: each column gets one converter, chosen once from its field
+(with a bounded cache for the repetitive ones: dropdowns, dates, owners), rows are validated in
+Python and written in chunks with ``executemany``, all inside one ``BEGIN IMMEDIATE`` transaction
+(``store.write()``). The file is streamed; memory holds one chunk, never the file.
+
+Values are checked by the same rules as ``crm add`` (:func:`crmcli.customers.clean_value`, whose
+logic the converters follow exactly; a test holds them to it), so a message for a bad cell reads
+the same as for a bad ``--flag``.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+import operator
+import os
+import re
+import sqlite3
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+from . import clock, i18n, ids, parsing
+from .customers import COLUMNS as CUSTOMER_COLUMNS
+from .customers import SELECT_COLUMNS, Context, clean_value, update
+from .errors import Conflict, CrmError, NotFound, ParseError, UsageError, ValidationError
+from .fields import BY_KEY, CHOICE_FIELDS, FIELDS, REQUIRED, SEED_KEYS, header_aliases, header_key
+from .options import OptionSet
+from .readers import Source
+from .storage import Store
+
+CHUNK = 2000
+IMPORT_CACHE_KIB = -65536
+CACHE_LIMIT = 4096
+CACHE_MAX_LEN = 64
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+DUPLICATE_MODES = ("skip", "update", "error")
+MATCH_KEYS = ("id", "phone", "email")
+# Customer columns an import may set besides the editable fields: what our own export carries,
+# so that export --reveal -> import reproduces the records exactly.
+RESTORE_KEYS = ("archived", "archived_at", "created_at", "updated_at", "version")
+INSERT_COLUMNS: tuple[str, ...] = (
+    *SEED_KEYS,
+    "grade",
+    "next_date",
+    "archived",
+    "archived_at",
+    "created_at",
+    "updated_at",
+    "version",
+    "phone_key",
+    "batch_id",
+)
+FOLLOWUP_KEYS: tuple[str, ...] = (
+    "id",
+    "customer_id",
+    "date",
+    "content",
+    "result",
+    "next_step",
+    "next_date",
+    "channel",
+    "kind",
+    "satisfaction",
+    "by",
+    "created_at",
+)
+FOLLOWUP_LABELS: dict[str, tuple[str, str]] = {
+    "id": ("跟进编号", "Follow-up ID"),
+    "customer_id": ("客户编号", "Customer ID"),
+    "date": ("跟进时间", "Date"),
+    "content": ("跟进内容", "Content"),
+    "result": ("跟进结果", "Result"),
+    "next_step": ("下一步计划", "Next step"),
+    "next_date": ("下次跟进日期", "Next follow-up date"),
+    "channel": ("跟进方式", "Channel"),
+    "kind": ("跟进类型", "Kind"),
+    "satisfaction": ("满意度", "Satisfaction"),
+    "by": ("记录人", "By"),
+    "created_at": ("创建时间", "Created"),
+}
+_MOBILE = re.compile(r"1[3-9][0-9]{9}", re.ASCII)
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", re.ASCII)
+_TIMESTAMP = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z", re.ASCII)
+_TEMPLATE_FIELD = re.compile(r"\{([^{}]+)\}")
+_MISS = object()
+_REQUIRED = frozenset(REQUIRED)
+_by_id = operator.itemgetter("id")
+# Fast paths, each accepting only input its full parser accepts with the same result (tests hold
+# them to it): plain ASCII e-mail addresses, plain amounts such as 42400 or 42400.50.
+_EMAIL_FAST = re.compile(
+    r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+    r"@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}",
+    re.ASCII,
+)
+_AMOUNT_FAST = re.compile(r"([0-9]+)(?:\.([0-9]{1,2}))?", re.ASCII)
+# Eight letters (or ideographs) in a row, none an x: such text cannot normalise to a vague
+# placeholder (those are at most 7 characters, or only dashes, dots, question marks or x's).
+_WORDY = re.compile(r"[^\W\d_xX\uff38\uff58]{8}")
+# Text of CJK unified ideographs only is unchanged by NFKC, case folding and the dash and space
+# rules: it is a placeholder exactly when it is one of the Chinese placeholder words.
+_CJK_ONLY = re.compile(r"[\u4e00-\u9fff]+")
+_CJK_PLACEHOLDERS = frozenset(
+    word for word in ("未知", "待补充", "待定", "不详", "暂无", "无", "待填", "待确认") if _CJK_ONLY.fullmatch(word)
+) | frozenset(w for w in getattr(parsing, "_PLACEHOLDERS", ()) if _CJK_ONLY.fullmatch(w))
+
+
+class ImportFailed(UsageError):
+    """Rows were invalid (or duplicates under ``--on-duplicate error``) and nothing was written."""
+
+    def __init__(self, summary: Summary) -> None:
+        super().__init__(f"{summary.rejected} of {summary.rows} rows refused; nothing was imported")
+        self.summary = summary
+        if summary.errors and all(e.reason == "duplicate" for e in summary.errors):
+            self.exit_code = Conflict.exit_code
+
+
+class _DryRun(Exception):
+    pass
+
+
+# ---------------------------------------------------------------------------- settings
+
+
+@dataclass
+class Mapping_:
+    """How the file's columns become fields: ``--map``, a mapping file, and ``--set`` defaults."""
+
+    columns: dict[str, str] = field(default_factory=dict)  # header -> field key ("" = ignore)
+    compose: dict[str, str | list[str]] = field(default_factory=dict)  # field -> "{Column} {Column}" or alternatives
+    ignore: list[str] = field(default_factory=list)
+    defaults: dict[str, str] = field(default_factory=dict)  # field key -> raw value
+    dayfirst: bool | None = None
+    date_format: str | None = None
+    encoding: str | None = None
+    format: str | None = None
+    delimiter: str | None = None
+
+    def merged(self, other: Mapping_) -> Mapping_:
+        """``other`` (the command line) wins over ``self`` (the mapping file)."""
+        return Mapping_(
+            columns={**self.columns, **other.columns},
+            compose={**self.compose, **other.compose},
+            ignore=[*self.ignore, *other.ignore],
+            defaults={**self.defaults, **other.defaults},
+            dayfirst=other.dayfirst if other.dayfirst is not None else self.dayfirst,
+            date_format=other.date_format or self.date_format,
+            encoding=other.encoding or self.encoding,
+            format=other.format or self.format,
+            delimiter=other.delimiter or self.delimiter,
+        )
+
+
+def load_mapping(path: str | Path) -> Mapping_:
+    """Read a mapping file (TOML). See ``mappings/customers-100.toml`` for every key."""
+    import tomllib
+
+    try:
+        with open(path, "rb") as fh:
+            data = tomllib.load(fh)
+    except OSError as exc:
+        raise UsageError(f"cannot read the mapping file {path}: {exc.strerror}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise UsageError(f"the mapping file {path} is not valid TOML: {exc}") from None
+    known = {"columns", "compose", "ignore", "set", "dayfirst", "date_format", "encoding", "format", "delimiter"}
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise UsageError(f"mapping file {path}: unknown keys {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+
+    def table(name: str, lists: bool = False) -> dict[str, Any]:
+        value = data.get(name, {})
+
+        def ok(v: Any) -> bool:
+            return isinstance(v, str) or (
+                lists and isinstance(v, list) and bool(v) and all(isinstance(i, str) for i in v)
+            )
+
+        if not isinstance(value, dict) or not all(ok(v) for v in value.values()):
+            kind = "strings (or lists of strings)" if lists else "strings"
+            raise UsageError(f"mapping file {path}: [{name}] must map names to {kind}")
+        return dict(value)
+
+    ignore = data.get("ignore", [])
+    if not isinstance(ignore, list) or not all(isinstance(v, str) for v in ignore):
+        raise UsageError(f"mapping file {path}: ignore must be a list of column names")
+    dayfirst = data.get("dayfirst")
+    if dayfirst is not None and not isinstance(dayfirst, bool):
+        raise UsageError(f"mapping file {path}: dayfirst must be true or false")
+    return Mapping_(
+        columns=table("columns"),
+        compose=table("compose", lists=True),
+        ignore=list(ignore),
+        defaults={k.replace("-", "_"): v for k, v in table("set").items()},
+        dayfirst=dayfirst,
+        date_format=data.get("date_format"),
+        encoding=data.get("encoding"),
+        format=data.get("format"),
+        delimiter=data.get("delimiter"),
+    )
+
+
+def parse_pairs(pairs: Iterable[str], what: str) -> dict[str, str]:
+    """``["Column Name=field", ...]`` (split at the last ``=`` for --map, the first for --set)."""
+    out: dict[str, str] = {}
+    for pair in pairs:
+        if "=" not in pair:
+            raise UsageError(f"{what} expects NAME=VALUE, not {pair!r}")
+        left, _, right = pair.rpartition("=") if what == "--map" else pair.partition("=")
+        out[left.strip() if what == "--map" else left.strip().replace("-", "_")] = (
+            right.strip() if what == "--map" else right
+        )
+    return out
+
+
+@dataclass
+class Settings:
+    mapping: Mapping_ = field(default_factory=Mapping_)
+    on_duplicate: str = "skip"
+    match: tuple[str, ...] = MATCH_KEYS
+    skip_invalid: bool = False
+    rejects: Path | None = None
+    dry_run: bool = False
+    ignore_unknown: bool = False
+    followup_columns: bool | None = None
+    """Create a follow-up from a row's 跟进内容 columns. None: yes, unless the file is a crm
+    export (it has ``created_at``), whose follow-ups come in their own file."""
+    target: str | None = None  # customers | followups | None (from the headers)
+    source_name: str = "-"
+    lang: str = "en"
+
+    def check(self) -> None:
+        if self.on_duplicate not in DUPLICATE_MODES:
+            raise ValidationError(
+                "on-duplicate", self.on_duplicate, "option_unknown", details={"allowed": ", ".join(DUPLICATE_MODES)}
+            )
+        for key in self.match:
+            if key not in MATCH_KEYS:
+                raise ValidationError("match", key, "option_unknown", details={"allowed": ", ".join(MATCH_KEYS)})
+        if self.rejects is not None and not self.skip_invalid:
+            raise UsageError("--rejects needs --skip-invalid (without it, nothing is written when a row is bad)")
+
+
+@dataclass
+class Summary:
+    batch: int | None = None
+    source: str = "-"
+    format: str = ""
+    encoding: str | None = None
+    target: str = "customers"
+    rows: int = 0
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: int = 0
+    followups: int = 0
+    dry_run: bool = False
+    ignored_columns: list[str] = field(default_factory=list)
+    errors: list[ValidationError] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    rejects_file: str | None = None
+
+    def as_dict(self, lang: str = "en") -> dict[str, Any]:
+        return {
+            "batch": self.batch,
+            "source": self.source,
+            "format": self.format,
+            "encoding": self.encoding,
+            "target": self.target,
+            "rows": self.rows,
+            "added": self.added,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "rejected": self.rejected,
+            "followups": self.followups,
+            "dry_run": self.dry_run,
+            "ignored_columns": self.ignored_columns,
+            "rejects_file": self.rejects_file,
+            "warnings": self.warnings,
+            "errors": [
+                {
+                    "line": e.row,
+                    "field": e.field,
+                    "value": _jsonable(e.value),
+                    "reason": e.reason,
+                    "message": i18n.reason(e.reason, lang, **e.details),
+                }
+                for e in self.errors
+            ],
+        }
+
+
+def _jsonable(value: Any) -> Any:
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    return str(value)
+
+
+# ---------------------------------------------------------------------------- converters
+
+
+def _text_of(raw: Any) -> str:
+    """A typed cell (XLSX, JSON) as the text a person would have typed."""
+    if isinstance(raw, str):
+        return raw
+    if isinstance(raw, bool):
+        return "true" if raw else "false"
+    if isinstance(raw, float):
+        if raw.is_integer() and abs(raw) < 1e17:
+            return str(int(raw))  # 13812345678.0 -> 13812345678: no ".0", no exponent
+        return repr(raw)
+    if isinstance(raw, dt.datetime):
+        if raw.time() == dt.time(0):
+            return raw.date().isoformat()
+        return raw.isoformat(sep=" ")
+    if isinstance(raw, dt.date):
+        return raw.isoformat()
+    if isinstance(raw, (dict, list)):
+        raise ParseError("not_scalar")
+    return str(raw)
+
+
+def _fail(key: str, raw: Any, exc: ParseError) -> ValidationError:
+    return ValidationError(key, raw, exc.reason, details=dict(exc.details))
+
+
+def customer_converter(
+    key: str,
+    options: OptionSet,
+    *,
+    dayfirst: bool | None = None,
+    date_format: str | None = None,
+    excel_epoch: Any = None,
+) -> Callable[[Any], Any]:
+    """One function that turns a raw cell into the stored value of field ``key`` (None for empty),
+    by the rules of :func:`crmcli.customers.clean_value`; raises ValidationError."""
+    if key in ("archived", "version", "created_at", "updated_at", "archived_at"):
+        return _restore_converter(key)
+    spec = BY_KEY[key]
+    kind, required, max_len = spec.kind, spec.required, spec.max_len
+    placeholder = parsing.check_not_placeholder
+
+    def finish(text: str, value: Any) -> Any:
+        if max_len and isinstance(value, str) and len(value) > max_len:
+            raise ValidationError(key, text, "too_long", details={"max_len": max_len})
+        return value
+
+    def parse(text: str) -> Any:
+        if required and not _WORDY.search(text):
+            placeholder(text)
+        if kind == "choice":
+            return options.resolve(key, text)
+        if kind == "phone":
+            if "*" in text:
+                raise ParseError("masked_phone")
+            if _MOBILE.fullmatch(text):
+                return text
+            return parsing.parse_phone(text)
+        if kind == "email":
+            if len(text) <= 254 and _EMAIL_FAST.fullmatch(text) and text.index("@") <= 64:
+                local, _, domain = text.partition("@")
+                return f"{local}@{domain.lower()}"
+            return parsing.parse_email(text)
+        if kind == "date":
+            return parsing.parse_date(text, dayfirst=dayfirst, date_format=date_format).isoformat()
+        if kind == "amount":
+            fast = _AMOUNT_FAST.fullmatch(text)
+            if fast is not None and len(fast.group(1)) <= 13:
+                whole, cents = fast.group(1), fast.group(2) or ""
+                fen = int(whole) * 100 + int((cents + "00")[:2])
+                if fen <= parsing.AMOUNT_MAX_YUAN * 100:
+                    return fen
+            return parsing.parse_amount(text)
+        if kind == "grade":
+            return parsing.parse_grade(text)
+        if kind == "id":
+            return ids.check_explicit(text)
+        if spec.editable:
+            return text
+        raise ValidationError(key, text, "not_editable")
+
+    def convert(raw: Any) -> Any:
+        if type(raw) is not str:
+            if raw is None:
+                return None
+            if kind == "date" and isinstance(raw, (dt.date, dt.datetime)):
+                return (raw.date() if isinstance(raw, dt.datetime) else raw).isoformat()
+            if (
+                kind == "date"
+                and excel_epoch is not None
+                and isinstance(raw, (int, float))
+                and not isinstance(raw, bool)
+            ):
+                return _excel_serial(key, raw, excel_epoch)
+            try:
+                raw = _text_of(raw)
+            except ParseError as exc:
+                raise _fail(key, raw, exc) from None
+        text = raw.strip()
+        if not text:
+            return None
+        try:
+            return finish(raw, parse(text))
+        except ParseError as exc:
+            raise _fail(key, raw, exc) from None
+
+    # Specialised paths for plain-text cells; anything unusual falls back to ``convert``.
+    if kind in ("text", "longtext") and not required:
+
+        def convert_text(raw: Any) -> Any:
+            if type(raw) is not str:
+                return convert(raw)
+            text = raw.strip()
+            if not text:
+                return None
+            if max_len and len(text) > max_len:
+                raise ValidationError(key, raw, "too_long", details={"max_len": max_len})
+            return text
+
+        return convert_text
+    if kind in ("text", "longtext"):  # required: also never a vague placeholder
+
+        def convert_required(raw: Any) -> Any:
+            if type(raw) is not str:
+                return convert(raw)
+            text = raw.strip()
+            if not text:
+                return None
+            if not _WORDY.search(text) and not (_CJK_ONLY.fullmatch(text) and text not in _CJK_PLACEHOLDERS):
+                try:
+                    placeholder(text)
+                except ParseError as exc:
+                    raise _fail(key, raw, exc) from None
+            if max_len and len(text) > max_len:
+                raise ValidationError(key, raw, "too_long", details={"max_len": max_len})
+            return text
+
+        return _cached(convert_required) if key in ("contact", "owner") else convert_required
+    if kind == "phone":
+
+        def convert_phone(raw: Any) -> Any:
+            if type(raw) is str:
+                text = raw.strip()
+                if _MOBILE.fullmatch(text):
+                    return text
+            return convert(raw)
+
+        return convert_phone
+    if kind == "id":
+
+        def convert_id(raw: Any) -> Any:
+            if type(raw) is str:
+                text = raw.strip()
+                if text and ids.FREE_ID_RE.match(text):
+                    return text
+            return convert(raw)
+
+        return convert_id
+    if kind in ("choice", "date", "grade") or (required and kind in ("text", "longtext")):
+        return _cached(convert)
+    return convert
+
+
+def _cached(convert: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """Memoise a converter for repetitive columns; bounded, so memory stays flat."""
+    cache: dict[Any, Any] = {}
+
+    def lookup(raw: Any) -> Any:
+        try:
+            value = cache.get(raw, _MISS)
+        except TypeError:  # unhashable (a JSON list): let the converter refuse it
+            return convert(raw)
+        if value is _MISS:
+            value = convert(raw)
+            if len(cache) < CACHE_LIMIT and (type(raw) is not str or len(raw) <= CACHE_MAX_LEN):
+                cache[raw] = value
+        return value
+
+    return lookup
+
+
+def _excel_serial(key: str, raw: float, epoch: Any) -> str:
+    from openpyxl.utils.datetime import from_excel
+
+    try:
+        value = from_excel(raw, epoch)
+    except (ValueError, OverflowError, TypeError):
+        raise ValidationError(key, raw, "date_format") from None
+    day = value.date() if isinstance(value, dt.datetime) else value
+    if not isinstance(day, dt.date) or not parsing.MIN_YEAR <= day.year <= parsing.MAX_YEAR:
+        raise ValidationError(
+            key, raw, "date_out_of_range", details={"min_year": parsing.MIN_YEAR, "max_year": parsing.MAX_YEAR}
+        )
+    return day.isoformat()
+
+
+_TRUE = {"1", "true", "yes", "y", "是", "✓"}
+_FALSE = {"0", "false", "no", "n", "否", ""}
+
+
+def _restore_converter(key: str) -> Callable[[Any], Any]:
+    """Bookkeeping columns that only our own export carries (to restore records exactly)."""
+
+    def convert(raw: Any) -> Any:
+        if raw is None:
+            return None
+        if key == "archived":
+            if isinstance(raw, bool):
+                return int(raw)
+            text = _text_of(raw).strip().casefold()
+            if text in _TRUE:
+                return 1
+            if text in _FALSE:
+                return 0
+            raise ValidationError(key, raw, "flag_format")
+        if key == "version":
+            try:
+                return parsing.parse_int_range(_text_of(raw), 1, 10**9) if _text_of(raw).strip() else None
+            except ParseError as exc:
+                raise _fail(key, raw, exc) from None
+        if isinstance(raw, dt.datetime):
+            stamp = raw if raw.tzinfo is None else raw.astimezone(dt.timezone.utc).replace(tzinfo=None)
+            return stamp.strftime("%Y-%m-%dT%H:%M:%SZ")
+        text = _text_of(raw).strip()
+        if not text:
+            return None
+        if _TIMESTAMP.fullmatch(text):
+            return text
+        try:
+            parsed = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except ValueError:
+            raise ValidationError(key, raw, "timestamp_format") from None
+        if parsed.tzinfo is not None:
+            parsed = parsed.astimezone(dt.timezone.utc).replace(tzinfo=None)
+        return parsed.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    return convert
+
+
+i18n.REASONS.setdefault(
+    "duplicate", ("duplicates customer {other} (matched by {by})", "与客户 {other} 重复（按 {by} 匹配）")
+)
+i18n.REASONS.setdefault("duplicate_followup", ("duplicates follow-up {other}", "与跟进记录 {other} 重复"))
+i18n.REASONS.setdefault("no_customer", ("no customer with this ID", "没有这个编号的客户"))
+i18n.REASONS.setdefault("not_scalar", ("is a list or object, not a single value", "是列表或对象，不是单个值"))
+i18n.REASONS.setdefault("flag_format", ("must be true or false", "必须是 true 或 false"))
+i18n.REASONS.setdefault(
+    "timestamp_format", ("is not an ISO timestamp (2024-06-15T08:30:00Z)", "不是 ISO 时间戳（如 2024-06-15T08:30:00Z）")
+)
+
+
+# ---------------------------------------------------------------------------- column plan
+
+
+@dataclass
+class Plan:
+    target: str
+    direct: list[tuple[int, str, Callable[[Any], Any]]]
+    composed: list[tuple[str, Callable[[list[Any]], Any], Callable[[Any], Any]]]
+    ignored: list[str]
+    keys: set[str]
+    unformula: bool
+
+
+def _compile_template(template: str | list[str], headers: Sequence[str], field_key: str) -> Callable[[list[Any]], Any]:
+    """``"{First Name} {Last Name}"``; a list gives alternatives, the first non-empty one wins."""
+    if isinstance(template, list):
+        options = [_compile_template(t, headers, field_key) for t in template]
+
+        def first(cells: list[Any]) -> Any:
+            for option in options:
+                value = option(cells)
+                if value:
+                    return value
+            return None
+
+        return first
+    lookup = _header_index(headers)
+    parts: list[str | int] = []
+    pos = 0
+    for match in _TEMPLATE_FIELD.finditer(template):
+        parts.append(template[pos : match.start()])
+        name = match.group(1)
+        index = lookup.get(name, lookup.get(header_key(name)))
+        if index is None:
+            raise UsageError(
+                f"mapping for {field_key}: the file has no column {name!r} (columns: {', '.join(headers)})"
+            )
+        parts.append(index)
+        pos = match.end()
+    parts.append(template[pos:])
+    indices = [p for p in parts if isinstance(p, int)]
+
+    def render(cells: list[Any]) -> Any:
+        values = {i: ("" if i >= len(cells) or cells[i] is None else _text_of(cells[i]).strip()) for i in indices}
+        if not any(values.values()):
+            return None
+        text = "".join(values[p] if isinstance(p, int) else p for p in parts)
+        return text.strip(" ,;\t")
+
+    return render
+
+
+def _header_index(headers: Sequence[str]) -> dict[str, int]:
+    index: dict[str, int] = {}
+    for i, name in enumerate(headers):
+        index.setdefault(name, i)
+        index.setdefault(header_key(name), i)
+    return index
+
+
+def _field_of(name: str, aliases: Mapping[str, str]) -> str:
+    """A field named by key or label, in --map or a mapping file; "" or "-" means ignore."""
+    if name.strip() in ("", "-", "ignore"):
+        return ""
+    found = aliases.get(header_key(name))
+    if found is None:
+        raise ValidationError(
+            "map", name, "unknown_field", details={"fields": ", ".join(sorted(set(aliases.values())))}
+        )
+    return found
+
+
+def followup_aliases() -> dict[str, str]:
+    aliases: dict[str, str] = {}
+    for key, (zh, en) in FOLLOWUP_LABELS.items():
+        for spelling in (key, zh, en):
+            aliases.setdefault(header_key(spelling), key)
+    return aliases
+
+
+def customer_aliases() -> dict[str, str]:
+    aliases = header_aliases()
+    aliases[header_key("archived_at")] = "archived_at"
+    aliases[header_key("归档时间")] = "archived_at"
+    return aliases
+
+
+def detect_target(headers: Sequence[str]) -> str:
+    keys = {header_key(h) for h in headers}
+    if header_key("customer_id") in keys and header_key("content") in keys and header_key("name") not in keys:
+        return "followups"
+    return "customers"
+
+
+def make_plan(headers: Sequence[str], settings: Settings, options: OptionSet, source: Source) -> Plan:
+    mapping = settings.mapping
+    target = settings.target or detect_target(headers)
+    aliases = followup_aliases() if target == "followups" else customer_aliases()
+    explicit = {name: _field_of(value, aliases) for name, value in mapping.columns.items()}
+    explicit_keys = {header_key(name): value for name, value in explicit.items()}
+    ignore = {header_key(name) for name in mapping.ignore}
+    compose_fields = {_field_of(k, aliases): v for k, v in mapping.compose.items()}
+    template_columns = {
+        header_key(m.group(1))
+        for t in compose_fields.values()
+        for part in ([t] if isinstance(t, str) else t)
+        for m in _TEMPLATE_FIELD.finditer(part)
+    }
+    direct: list[tuple[int, str, Callable[[Any], Any]]] = []
+    taken: dict[str, str] = {}
+    ignored: list[str] = []
+    unknown: list[str] = []
+    for index, name in enumerate(headers):
+        norm = header_key(name)
+        if name in explicit or norm in explicit_keys:
+            key = explicit.get(name, explicit_keys.get(norm, ""))
+        elif norm in ignore or not norm:
+            key = ""
+        elif norm in aliases:
+            key = aliases[norm]
+        elif target == "customers" and norm.endswith("label") and norm[: -len("label")] in CHOICE_FIELDS:
+            key = ""  # industry_label etc. from our own JSON export: the code column carries the value
+        elif norm in template_columns:
+            continue
+        else:
+            unknown.append(name)
+            continue
+        if not key:
+            ignored.append(name or f"(column {index + 1})")
+            continue
+        if key in compose_fields:
+            raise UsageError(f"{key} is given both by column {name!r} and by a composed mapping")
+        if key in taken:
+            raise UsageError(
+                f"columns {taken[key]!r} and {name!r} both map to {key}; map one of them with --map 'NAME=-'"
+            )
+        taken[key] = name
+        direct.append((index, key, _converter(target, key, options, mapping, source)))
+    if unknown:
+        if not settings.ignore_unknown:
+            raise UsageError(
+                "columns we cannot place: "
+                + ", ".join(repr(u) for u in unknown)
+                + ". Map them with --map 'Column=field' (or a mapping file), or pass --ignore-unknown"
+            )
+        ignored.extend(unknown)
+    composed = [
+        (key, _compile_template(template, headers, key), _converter(target, key, options, mapping, source))
+        for key, template in compose_fields.items()
+    ]
+    keys = {k for _, k, _ in direct} | {k for k, _, _ in composed}
+    return Plan(target, direct, composed, ignored, keys, unformula=source.format in ("csv", "tsv"))
+
+
+def _converter(target: str, key: str, options: OptionSet, mapping: Mapping_, source: Source) -> Callable[[Any], Any]:
+    if target == "followups":
+        return followup_converter(
+            key, options, dayfirst=mapping.dayfirst, date_format=mapping.date_format, excel_epoch=source.excel_epoch
+        )
+    return customer_converter(
+        key, options, dayfirst=mapping.dayfirst, date_format=mapping.date_format, excel_epoch=source.excel_epoch
+    )
+
+
+def followup_converter(
+    key: str,
+    options: OptionSet,
+    *,
+    dayfirst: bool | None = None,
+    date_format: str | None = None,
+    excel_epoch: Any = None,
+) -> Callable[[Any], Any]:
+    def parse(text: str) -> Any:
+        if key == "id":
+            return parsing.parse_int_range(text, 1, 2**62)
+        if key == "customer_id":
+            return ids.check_explicit(text)
+        if key in ("date", "next_date"):
+            return parsing.parse_date(text, dayfirst=dayfirst, date_format=date_format).isoformat()
+        if key in ("channel", "kind"):
+            return options.resolve(key, text)
+        if key == "satisfaction":
+            return parsing.parse_int_range(text, 1, 5)
+        if key == "content":
+            parsing.check_not_placeholder(text)
+        if len(text) > 2000:
+            raise ValidationError(key, text, "too_long", details={"max_len": 2000})
+        return text
+
+    if key == "created_at":
+        return _restore_converter("created_at")
+
+    def convert(raw: Any) -> Any:
+        if raw is None:
+            return None
+        if key in ("date", "next_date") and isinstance(raw, (dt.date, dt.datetime)):
+            return (raw.date() if isinstance(raw, dt.datetime) else raw).isoformat()
+        if key in ("date", "next_date") and excel_epoch is not None and isinstance(raw, (int, float)):
+            return _excel_serial(key, raw, excel_epoch)
+        try:
+            text = _text_of(raw).strip()
+            return parse(text) if text else None
+        except ParseError as exc:
+            raise _fail(key, raw, exc) from None
+
+    return convert
+
+
+# ---------------------------------------------------------------------------- reading rows
+
+Row = tuple[int, dict[str, Any], list[Any], list[ValidationError]]
+
+
+def _rows(source: Source, plan: Plan) -> Iterator[Row]:
+    """Validated rows: (line, values, raw cells, errors). Only non-empty values are in ``values``."""
+    direct = plan.direct
+    composed = plan.composed
+    unformula = plan.unformula
+    for line, cells in source.rows:
+        values: dict[str, Any] = {}
+        errors: list[ValidationError] = []
+        width = len(cells)
+        for index, key, convert in direct:
+            if index >= width:
+                continue
+            raw = cells[index]
+            if not raw and (raw is None or raw == ""):
+                continue
+            if unformula and raw[0] == "'" and raw[1:2] in FORMULA_START:
+                raw = raw[1:]  # a cell our export neutralised: read back the original value
+            try:
+                value = convert(raw)
+            except ValidationError as exc:
+                exc.row = line
+                errors.append(exc)
+                continue
+            except ParseError as exc:
+                errors.append(ValidationError(key, raw, exc.reason, row=line, details=dict(exc.details)))
+                continue
+            if value is not None:
+                values[key] = value
+        for key, render, convert in composed:
+            try:
+                value = convert(render(cells))
+            except ValidationError as exc:
+                exc.row = line
+                errors.append(exc)
+                continue
+            except ParseError as exc:
+                errors.append(ValidationError(key, None, exc.reason, row=line, details=dict(exc.details)))
+                continue
+            if value is not None:
+                values[key] = value
+        yield line, values, cells, errors
+
+
+def _chunks(rows: Iterator[Row], size: int) -> Iterator[list[Row]]:
+    chunk: list[Row] = []
+    for row in rows:
+        chunk.append(row)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+# ---------------------------------------------------------------------------- the import
+
+
+class _Rejects:
+    """The ``--rejects`` file: the bad rows as they came, plus line and reason columns (0600)."""
+
+    def __init__(self, path: Path | None, headers: Sequence[str], lang: str) -> None:
+        self.path = path
+        self.lang = lang
+        self.handle: IO[str] | None = None
+        self.writer: Any = None
+        self.headers = list(headers)
+
+    def write(self, line: int, cells: Sequence[Any], errors: Sequence[ValidationError]) -> None:
+        if self.path is None:
+            return
+        if self.writer is None:
+            fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            os.fchmod(fd, 0o600)
+            self.handle = open(fd, "w", encoding="utf-8-sig", newline="")  # noqa: SIM115 - closed in close()
+            self.writer = csv.writer(self.handle)
+            self.writer.writerow([*self.headers, "line", "reason"])
+        reason = "; ".join(describe(e, self.lang) for e in errors)
+        row = ["" if c is None else _text_of(c) for c in cells]
+        row += [""] * (len(self.headers) - len(row))
+        self.writer.writerow([*row, line, reason])
+
+    def close(self) -> None:
+        if self.handle is not None:
+            self.handle.close()
+
+
+def describe(exc: ValidationError, lang: str) -> str:
+    value = "" if exc.value in (None, "") else f" {str(exc.value)!r}"
+    return f"{exc.field}{value}: {i18n.reason(exc.reason, lang, **exc.details)}"
+
+
+def run_import(
+    store: Store,
+    source: Source,
+    settings: Settings,
+    ctx: Context,
+    options: OptionSet,
+    progress: Callable[[int], None] | None = None,
+) -> Summary:
+    """Import ``source``. All-or-nothing unless ``settings.skip_invalid``; raises ImportFailed
+    (nothing written) when rows are bad. Returns the summary (also for ``dry_run``)."""
+    settings.check()
+    plan = make_plan(source.headers, settings, options, source)
+    summary = Summary(
+        source=settings.source_name,
+        format=source.format,
+        encoding=source.encoding,
+        target=plan.target,
+        dry_run=settings.dry_run,
+        ignored_columns=plan.ignored,
+    )
+    defaults = _clean_defaults(plan, settings, options)
+    if plan.target == "customers" and "id" not in plan.keys and "phone" not in plan.keys and "email" not in plan.keys:
+        summary.warnings.append("the file has no ID, phone or email column: duplicates cannot be recognised")
+    rejects = _Rejects(
+        settings.rejects if settings.skip_invalid and not settings.dry_run else None, source.headers, settings.lang
+    )
+    ctx.command = "import"
+    # A bigger page cache for the duration: a dozen indexes over a large batch otherwise thrash
+    # SQLite's default 2 MB. Bounded, so memory stays flat however long the file is.
+    previous_cache = store.conn.execute("PRAGMA cache_size").fetchone()[0]
+    store.conn.execute(f"PRAGMA cache_size = {IMPORT_CACHE_KIB}")
+    try:
+        with store.write() as conn:
+            stamp = clock.now_utc()
+            batch = conn.execute(
+                "INSERT INTO import_batches (started_at, by, source, format, target) VALUES (?, ?, ?, ?, ?) RETURNING id",
+                (stamp, ctx.user, settings.source_name, source.format, plan.target),
+            ).fetchone()[0]
+            ctx.batch_id = batch
+            summary.batch = batch
+            writer: _CustomerWriter | _FollowupWriter = (
+                _CustomerWriter(conn, settings, ctx, plan, defaults, summary, stamp)
+                if plan.target == "customers"
+                else _FollowupWriter(conn, settings, ctx, defaults, summary, stamp)
+            )
+            for chunk in _chunks(_rows(source, plan), CHUNK):
+                summary.rows += len(chunk)
+                for line, cells, errors in writer.write(chunk):
+                    summary.rejected += 1
+                    if len(summary.errors) < 100_000:
+                        summary.errors.extend(errors)
+                    rejects.write(line, cells, errors)
+                if progress is not None:
+                    progress(summary.rows)
+            writer.finish()
+            summary.errors.sort(key=lambda e: e.row or 0)
+            if summary.rejected and not settings.skip_invalid:
+                raise ImportFailed(summary)
+            conn.execute(
+                "UPDATE import_batches SET finished_at = ?, rows = ?, added = ?, updated = ?, unchanged = ?, "
+                "rejected = ?, followups = ? WHERE id = ?",
+                (
+                    clock.now_utc(),
+                    summary.rows,
+                    summary.added,
+                    summary.updated,
+                    summary.unchanged,
+                    summary.rejected,
+                    summary.followups,
+                    batch,
+                ),
+            )
+            if settings.dry_run:
+                raise _DryRun
+    except _DryRun:
+        summary.batch = None
+    except ImportFailed:
+        summary.batch = None
+        raise
+    finally:
+        rejects.close()
+        store.conn.execute(f"PRAGMA cache_size = {int(previous_cache)}")
+    if rejects.path is not None and summary.rejected:
+        summary.rejects_file = str(rejects.path)
+    summary.warnings.extend(ctx.warnings)
+    return summary
+
+
+def _clean_defaults(plan: Plan, settings: Settings, options: OptionSet) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, raw in settings.mapping.defaults.items():
+        if plan.target == "followups":
+            if key not in FOLLOWUP_KEYS:
+                raise ValidationError("set", key, "unknown_field", details={"fields": ", ".join(FOLLOWUP_KEYS)})
+            value = followup_converter(key, options)(raw)
+        else:
+            if key not in BY_KEY or not BY_KEY[key].editable:
+                raise ValidationError(
+                    "set", key, "unknown_field", details={"fields": ", ".join(f.key for f in FIELDS if f.editable)}
+                )
+            value = clean_value(key, raw, options)
+        if value is not None:
+            out[key] = value
+    return out
+
+
+class _CustomerWriter:
+    def __init__(
+        self,
+        conn: sqlite3.Connection,
+        settings: Settings,
+        ctx: Context,
+        plan: Plan,
+        defaults: dict[str, Any],
+        summary: Summary,
+        stamp: str,
+    ) -> None:
+        self.conn = conn
+        self.settings = settings
+        self.ctx = ctx
+        self.plan = plan
+        self.defaults = defaults
+        self.summary = summary
+        self.stamp = stamp
+        self.year = int(stamp[:4])
+        self.first_rowid = conn.execute("SELECT coalesce(max(rowid), 0) FROM customers").fetchone()[0]
+        derive = settings.followup_columns
+        if derive is None:
+            derive = "created_at" not in plan.keys
+        self.derive_followups = derive and "followup" in plan.keys
+        self.by_id = "id" in settings.match
+        self.by_other = [k for k in settings.match if k != "id"]
+        self.update_mode = settings.on_duplicate == "update"
+        self.today = clock.today().isoformat()
+        self.insert_sql = (
+            f"INSERT INTO customers ({', '.join(INSERT_COLUMNS)}) VALUES ({', '.join('?' * len(INSERT_COLUMNS))})"
+        )
+
+    def _existing(self, column: str, values: list[str]) -> dict[str, dict[str, Any]]:
+        if not values:
+            return {}
+        cols = SELECT_COLUMNS if self.update_mode else "id"
+        keys = CUSTOMER_COLUMNS if self.update_mode else ("id",)
+        found: dict[str, dict[str, Any]] = {}
+        sql = f"SELECT {cols}, {column} FROM customers WHERE {column} IN (SELECT value FROM json_each(?)) ORDER BY id"
+        for row in self.conn.execute(sql, (json.dumps(values, ensure_ascii=False),)):
+            found.setdefault(row[-1], dict(zip(keys, row)))
+        return found
+
+    def write(self, chunk: list[Row]) -> list[tuple[int, list[Any], list[ValidationError]]]:
+        bad: list[tuple[int, list[Any], list[ValidationError]]] = []
+        good: list[tuple[int, dict[str, Any], list[Any]]] = []
+        for line, values, cells, errors in chunk:
+            if errors:
+                bad.append((line, cells, errors))
+                continue
+            phone = values.get("phone")
+            if phone is not None:
+                values["phone_key"] = phone if _MOBILE.fullmatch(phone) else parsing.phone_key(phone)
+            good.append((line, values, cells))
+        existing: dict[str, dict[str, dict[str, Any]]] = {}
+        if self.by_id:
+            existing["id"] = self._existing("id", [v["id"] for _, v, _ in good if "id" in v])
+        # Rows that name their ID are matched by it alone: only the others need phone/e-mail lookups.
+        unnamed = [v for _, v, _ in good if not (self.by_id and "id" in v)]
+        for key in self.by_other:
+            column = "phone_key" if key == "phone" else key
+            existing[key] = self._existing(column, [v[column] for v in unnamed if v.get(column)])
+        pending: dict[tuple[str, str], dict[str, Any]] = {}  # new rows of this chunk, by match key
+        inserts: list[dict[str, Any]] = []
+        explicit_max: dict[tuple[str, int], int] = {}
+        for line, values, cells in good:
+            match, by = self._match(values, existing, pending)
+            if match is not None:
+                problem = self._duplicate(line, values, match, by)
+                if problem is not None:
+                    bad.append((line, cells, [problem]))
+                continue
+            record = {**self.defaults, **values}
+            if not _REQUIRED.issubset(record):  # values are never empty: converters drop those
+                missing = [k for k in REQUIRED if record.get(k) in (None, "")]
+                bad.append((line, cells, [ValidationError(k, None, "required", row=line) for k in missing]))
+                continue
+            if "id" in record:
+                m = ids.ID_RE.match(record["id"])
+                if m:
+                    slot = (m.group(1), int(m.group(2)))
+                    explicit_max[slot] = max(explicit_max.get(slot, 0), int(m.group(3)))
+            if "phone" in record and "phone_key" not in record:
+                phone = record["phone"]
+                record["phone_key"] = phone if _MOBILE.fullmatch(phone) else parsing.phone_key(phone)
+            record["_pending"] = True
+            inserts.append(record)
+            for key in ("id", *self.by_other):
+                column = "phone_key" if key == "phone" else key
+                if record.get(column):
+                    pending.setdefault((key, record[column]), record)
+        self._insert(inserts, explicit_max)
+        return bad
+
+    def _match(
+        self,
+        values: dict[str, Any],
+        existing: dict[str, dict[str, dict[str, Any]]],
+        pending: dict[tuple[str, str], dict[str, Any]],
+    ) -> tuple[dict[str, Any] | None, str]:
+        # A row that names its ID is matched by that ID only; others by phone, then e-mail.
+        if self.by_id and "id" in values:
+            found = existing["id"].get(values["id"]) or pending.get(("id", values["id"]))
+            return found, "id"
+        for key in self.by_other:
+            column = "phone_key" if key == "phone" else key
+            value = values.get(column)
+            if not value:
+                continue
+            found = existing[key].get(value) or pending.get((key, value))
+            if found is not None:
+                return found, key
+        return None, ""
+
+    def _duplicate(self, line: int, values: dict[str, Any], match: dict[str, Any], by: str) -> ValidationError | None:
+        mode = self.settings.on_duplicate
+        if mode == "error":
+            return ValidationError(
+                by,
+                values.get("phone" if by == "phone" else by),
+                "duplicate",
+                row=line,
+                details={"other": match["id"], "by": by},
+            )
+        if mode == "skip":
+            self.summary.unchanged += 1
+            return None
+        changes = {k: v for k, v in values.items() if k in BY_KEY and BY_KEY[k].editable and k != "id"}
+        if not match.get("_pending"):  # a stored customer: update it, audited
+            changed = update(self.conn, match, {k: v for k, v in changes.items() if match.get(k) != v}, self.ctx)
+            if changed:
+                match.update({k: changes[k] for k in changed})
+                self.summary.updated += 1
+            else:
+                self.summary.unchanged += 1
+        else:  # a row added earlier in this same chunk, not yet written: later rows win
+            before = dict(match)
+            match.update(changes)
+            if "phone" in changes:
+                phone = changes["phone"]
+                match["phone_key"] = phone if _MOBILE.fullmatch(phone) else parsing.phone_key(phone)
+            self.summary.unchanged += 1 if before == match else 0
+        return None
+
+    def _insert(self, records: list[dict[str, Any]], explicit_max: dict[tuple[str, int], int]) -> None:
+        if not records:
+            return
+        conn = self.conn
+        for (prefix, year), number in explicit_max.items():
+            ids.note_explicit(conn, ids.format_id(prefix, year, number))
+        stamp, batch = self.stamp, self.ctx.batch_id
+        followups: list[tuple[Any, ...]] = []
+        for record in records:
+            if "id" not in record:
+                record["id"] = ids.next_id(conn, self.ctx.prefix, self.year)
+            record.setdefault("created_at", stamp)
+            record.setdefault("updated_at", record["created_at"] if "created_at" in self.plan.keys else stamp)
+            record.setdefault("version", 1)
+            record.setdefault("archived", 0)
+            record["batch_id"] = batch
+            if self.derive_followups and record.get("followup"):
+                followups.append(
+                    (
+                        record["id"],
+                        record.get("last_followup") or record.get("first_contact") or self.today,
+                        record["followup"],
+                        record.get("next_step"),
+                        record.get("next_date"),
+                        record.get("owner") or self.ctx.user or None,
+                        stamp,
+                        batch,
+                    )
+                )
+        records.sort(key=_by_id)  # in key order: the primary-key index is written page by page
+        try:
+            conn.executemany(self.insert_sql, [list(map(r.get, INSERT_COLUMNS)) for r in records])
+        except sqlite3.IntegrityError as exc:
+            raise CrmError(f"could not write customers: {exc}") from exc
+        if followups:
+            conn.executemany(
+                'INSERT INTO followups (customer_id, date, content, next_step, next_date, "by", created_at, batch_id) '
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                followups,
+            )
+            self.summary.followups += len(followups)
+        self.summary.added += len(records)
+
+    def finish(self) -> None:
+        """Audit rows and first status entries for every customer this batch added, set-based."""
+        params = (self.stamp, self.ctx.user, self.first_rowid, self.ctx.batch_id)
+        self.conn.execute(
+            "INSERT INTO audit_log (customer_id, at, by, command, field, old, new, batch_id) "
+            "SELECT id, ?, ?, 'import', '*', NULL, 'created', batch_id FROM customers WHERE rowid > ? AND batch_id = ?",
+            params,
+        )
+        self.conn.execute(
+            "INSERT INTO status_changes (customer_id, at, from_status, to_status, by, note) "
+            "SELECT id, ?, NULL, status, ?, 'import' FROM customers WHERE rowid > ? AND batch_id = ?",
+            params,
+        )
+
+
+class _FollowupWriter:
+    """Follow-ups from their own file (``crm export --followups``): matched to existing customers;
+    a row equal in customer, date and content to a stored follow-up is a duplicate."""
+
+    def __init__(
+        self,
+        conn: sqlite3.Connection,
+        settings: Settings,
+        ctx: Context,
+        defaults: dict[str, Any],
+        summary: Summary,
+        stamp: str,
+    ) -> None:
+        self.conn = conn
+        self.settings = settings
+        self.ctx = ctx
+        self.summary = summary
+        self.stamp = stamp
+        self.defaults = defaults
+
+    def write(self, chunk: list[Row]) -> list[tuple[int, list[Any], list[ValidationError]]]:
+        bad: list[tuple[int, list[Any], list[ValidationError]]] = []
+        conn = self.conn
+        for line, values, cells, errors in chunk:
+            if errors:
+                bad.append((line, cells, errors))
+                continue
+            row = {**self.defaults, **values}
+            missing = [k for k in ("customer_id", "date", "content") if not row.get(k)]
+            if missing:
+                bad.append((line, cells, [ValidationError(k, None, "required", row=line) for k in missing]))
+                continue
+            if not conn.execute("SELECT 1 FROM customers WHERE id = ?", (row["customer_id"],)).fetchone():
+                bad.append((line, cells, [ValidationError("customer_id", row["customer_id"], "no_customer", row=line)]))
+                continue
+            same = conn.execute(
+                "SELECT id FROM followups WHERE customer_id = ? AND date = ? AND content = ? LIMIT 1",
+                (row["customer_id"], row["date"], row["content"]),
+            ).fetchone()
+            if same is None and row.get("id") is not None:
+                taken = conn.execute("SELECT 1 FROM followups WHERE id = ?", (row["id"],)).fetchone()
+                if taken:
+                    row.pop("id")
+            if same is not None:
+                if self.settings.on_duplicate == "error":
+                    bad.append(
+                        (
+                            line,
+                            cells,
+                            [
+                                ValidationError(
+                                    "content",
+                                    row["content"],
+                                    "duplicate_followup",
+                                    row=line,
+                                    details={"other": same[0]},
+                                )
+                            ],
+                        )
+                    )
+                else:
+                    self.summary.unchanged += 1
+                continue
+            row.setdefault("created_at", self.stamp)
+            row.setdefault("by", self.ctx.user or None)
+            row["batch_id"] = self.ctx.batch_id
+            keys = [k for k in (*FOLLOWUP_KEYS, "batch_id") if row.get(k) is not None]
+            conn.execute(
+                f"INSERT INTO followups ({', '.join(_quote(k) for k in keys)}) VALUES ({', '.join('?' * len(keys))})",
+                [row[k] for k in keys],
+            )
+            # The customer's last follow-up date never moves backwards.
+            conn.execute(
+                "UPDATE customers SET last_followup = ? WHERE id = ? AND (last_followup IS NULL OR last_followup < ?)",
+                (row["date"], row["customer_id"], row["date"]),
+            )
+            self.summary.followups += 1
+            self.summary.added += 1
+        return bad
+
+    def finish(self) -> None:
+        pass
+
+
+def _quote(name: str) -> str:
+    return f'"{name}"'
+
+
+# ---------------------------------------------------------------------------- batches and undo
+
+BATCH_COLUMNS = (
+    "id",
+    "started_at",
+    "finished_at",
+    "by",
+    "source",
+    "format",
+    "target",
+    "rows",
+    "added",
+    "updated",
+    "unchanged",
+    "rejected",
+    "followups",
+    "undone_at",
+)
+
+
+def batches(store: Store, limit: int | None = None) -> list[dict[str, Any]]:
+    sql = f"SELECT {', '.join(_quote(c) for c in BATCH_COLUMNS)} FROM import_batches ORDER BY id DESC"
+    params: list[Any] = []
+    if limit:
+        sql += " LIMIT ?"
+        params.append(limit)
+    return [dict(zip(BATCH_COLUMNS, row)) for row in store.conn.execute(sql, params)]
+
+
+@dataclass
+class UndoResult:
+    batch: int
+    removed: int = 0
+    reverted: int = 0
+    followups: int = 0
+
+
+def undo(store: Store, batch: int, ctx: Context, *, force: bool = False) -> UndoResult:
+    """Remove what batch ``batch`` added and revert what it updated, in one transaction.
+
+    Refused (Conflict) when records were changed since the import, unless ``force``: undoing then
+    would throw away later work."""
+    ctx.command = "import undo"
+    result = UndoResult(batch)
+    with store.write() as conn:
+        row = conn.execute("SELECT undone_at FROM import_batches WHERE id = ?", (batch,)).fetchone()
+        if row is None:
+            raise NotFound(f"no import batch {batch}")
+        if row[0]:
+            raise Conflict(f"import batch {batch} was already undone at {row[0]}")
+        added = conn.execute("SELECT id, version FROM customers WHERE batch_id = ? ORDER BY id", (batch,)).fetchall()
+        added_ids = [r[0] for r in added]
+        later_logs = conn.execute(
+            "SELECT DISTINCT customer_id FROM followups WHERE customer_id IN (SELECT id FROM customers WHERE batch_id = ?) "
+            "AND (batch_id IS NULL OR batch_id != ?)",
+            (batch, batch),
+        ).fetchall()
+        touched = sorted({r[0] for r in added if _changed_since(conn, r[0], batch)} | {r[0] for r in later_logs})
+        changes = conn.execute(
+            "SELECT customer_id, field, old, new FROM audit_log WHERE batch_id = ? AND field != '*' ORDER BY id",
+            (batch,),
+        ).fetchall()
+        reverts: dict[str, dict[str, Any]] = {}
+        expected: dict[str, dict[str, Any]] = {}
+        for customer_id, key, old, new in changes:
+            if customer_id in added_ids:
+                continue
+            reverts.setdefault(customer_id, {}).setdefault(key, _typed(key, old))
+            expected.setdefault(customer_id, {})[key] = _typed(key, new)
+        for customer_id, fields in expected.items():
+            try:
+                current = _get(conn, customer_id)
+            except NotFound:
+                touched.append(customer_id)
+                continue
+            if any(current.get(k) != v for k, v in fields.items()):
+                touched.append(customer_id)
+        if touched and not force:
+            shown = ", ".join(touched[:10]) + (" …" if len(touched) > 10 else "")
+            raise Conflict(
+                f"{len(touched)} customers of batch {batch} were changed after the import ({shown}); "
+                "undoing would lose that work. Use --force to undo anyway"
+            )
+        stamp = clock.now_utc()
+        result.followups = conn.execute("DELETE FROM followups WHERE batch_id = ?", (batch,)).rowcount
+        if added_ids:
+            params = (batch,)
+            result.followups += conn.execute(
+                "DELETE FROM followups WHERE customer_id IN (SELECT id FROM customers WHERE batch_id = ?)", params
+            ).rowcount
+            conn.execute(
+                "DELETE FROM status_changes WHERE customer_id IN (SELECT id FROM customers WHERE batch_id = ?)", params
+            )
+            conn.execute(
+                "INSERT INTO audit_log (customer_id, at, by, command, field, old, new, batch_id) "
+                "SELECT id, ?, ?, 'import undo', '*', name, 'deleted', ? FROM customers WHERE batch_id = ?",
+                (stamp, ctx.user, batch, batch),
+            )
+            result.removed = conn.execute("DELETE FROM customers WHERE batch_id = ?", params).rowcount
+        for customer_id, values in reverts.items():
+            try:
+                current = _get(conn, customer_id)
+            except NotFound:
+                continue
+            if update(conn, current, values, ctx):
+                result.reverted += 1
+        conn.execute("UPDATE import_batches SET undone_at = ? WHERE id = ?", (stamp, batch))
+    return result
+
+
+def _changed_since(conn: sqlite3.Connection, customer_id: str, batch: int) -> bool:
+    row = conn.execute(
+        "SELECT 1 FROM audit_log WHERE customer_id = ? AND field != '*' AND (batch_id IS NULL OR batch_id != ?) LIMIT 1",
+        (customer_id, batch),
+    ).fetchone()
+    return row is not None
+
+
+def _get(conn: sqlite3.Connection, customer_id: str) -> dict[str, Any]:
+    row = conn.execute(f"SELECT {SELECT_COLUMNS} FROM customers WHERE id = ?", (customer_id,)).fetchone()
+    if row is None:
+        raise NotFound(f"no customer {customer_id}")
+    return dict(zip(CUSTOMER_COLUMNS, row))
+
+
+def _typed(key: str, text: str | None) -> Any:
+    """An audit value (stored as text) back in its column's type."""
+    if text is None:
+        return None
+    spec = BY_KEY.get(key)
+    if spec is not None and spec.kind in ("amount", "integer", "flag"):
+        return int(text)
+    return text
+
+
+__all__ = [
+    "ImportFailed",
+    "Mapping_",
+    "Settings",
+    "Summary",
+    "batches",
+    "customer_converter",
+    "load_mapping",
+    "parse_pairs",
+    "run_import",
+    "undo",
+]
