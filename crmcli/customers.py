@@ -18,6 +18,16 @@ COLUMNS: tuple[str, ...] = tuple(f.key for f in FIELDS) + ("archived_at",)
 SELECT_COLUMNS = ", ".join(COLUMNS)
 
 
+def columns(conn: sqlite3.Connection | None = None) -> tuple[str, ...]:
+    """COLUMNS plus the custom fields' columns (``conn``: make sure they are this database's)."""
+    from .fields import custom_keys, sync
+
+    if conn is not None:
+        sync(conn)
+    extra = custom_keys()
+    return COLUMNS + extra if extra else COLUMNS
+
+
 class MissingFields(UsageError):
     def __init__(self, missing: list[str]) -> None:
         super().__init__("missing required fields: " + ", ".join(missing))
@@ -29,6 +39,8 @@ def clean_value(key: str, raw: object, options: OptionSet, *, allow_retired: boo
     spec = BY_KEY.get(key)
     if spec is None:
         raise ValidationError(key, raw, "unknown_field", details={"fields": ", ".join(BY_KEY)})
+    if spec.custom and not spec.editable and not allow_retired:
+        raise ValidationError(key, raw, "field_retired")
     if raw is None:
         return None
     text = str(raw).strip()
@@ -53,7 +65,11 @@ def clean_value(key: str, raw: object, options: OptionSet, *, allow_retired: boo
             value = parsing.parse_grade(text)
         elif spec.kind == "id":
             value = ids.check_explicit(text)
-        elif spec.editable:
+        elif spec.custom and spec.kind in ("integer", "decimal"):
+            from .custom_fields import parse_decimal, parse_integer
+
+            value = parse_integer(text) if spec.kind == "integer" else parse_decimal(text)
+        elif spec.editable or spec.custom:
             value = text
         else:
             raise ValidationError(key, raw, "not_editable")
@@ -100,6 +116,7 @@ def missing_required(values: Mapping[str, object]) -> list[str]:
 
 def add(store: Store, raw: Mapping[str, object], ctx: Context, options: OptionSet) -> Record:
     """Validate and insert one customer; returns the stored record."""
+    columns(store.conn)  # this database's custom fields are known to clean_value
     values = {**defaults(ctx), **{k: v for k, v in clean(raw, options).items() if v is not None}}
     missing = missing_required(values)
     if missing:
@@ -132,7 +149,7 @@ def insert(conn: sqlite3.Connection, values: Record, ctx: Context) -> Record:
     _audit(conn, record["id"], ctx, "*", None, "created", stamp)
     if record.get("status"):
         log_status(conn, record["id"], None, record["status"], ctx, None, stamp)
-    return {key: record.get(key) for key in COLUMNS}
+    return {key: record.get(key) for key in columns()}
 
 
 def _warn_duplicates(conn: sqlite3.Connection, record: Record, ctx: Context) -> None:
@@ -149,14 +166,14 @@ def _warn_duplicates(conn: sqlite3.Connection, record: Record, ctx: Context) -> 
 
 
 def get(conn: sqlite3.Connection, customer_id: str) -> Record:
-    row = conn.execute(f"SELECT {SELECT_COLUMNS} FROM customers WHERE id = ?", (customer_id,)).fetchone()
+    cols = columns(conn)
+    select = ", ".join(cols)
+    row = conn.execute(f"SELECT {select} FROM customers WHERE id = ?", (customer_id,)).fetchone()
     if row is None and customer_id != customer_id.upper():
-        row = conn.execute(
-            f"SELECT {SELECT_COLUMNS} FROM customers WHERE id = ?", (customer_id.upper(),)
-        ).fetchone()
+        row = conn.execute(f"SELECT {select} FROM customers WHERE id = ?", (customer_id.upper(),)).fetchone()
     if row is None:
         raise NotFound(f"no customer {customer_id}")
-    return dict(zip(COLUMNS, row))
+    return dict(zip(cols, row))
 
 
 def edit(
@@ -175,6 +192,7 @@ def edit(
     """
     if "id" in raw:
         raise ValidationError("id", raw["id"], "not_editable")
+    columns(store.conn)  # this database's custom fields are known to clean_value
     values = clean(raw, options, allow_retired=True)
     with store.write() as conn:
         current = get(conn, customer_id)
@@ -182,6 +200,9 @@ def edit(
             # A retired option may stay on a record, but not be newly chosen.
             if BY_KEY[key].kind == "choice" and value is not None and value != current[key]:
                 options.resolve(key, str(value))
+            # A retired custom field keeps its values but takes no new ones.
+            if BY_KEY[key].custom and not BY_KEY[key].editable and value != current[key]:
+                raise ValidationError(key, value, "field_retired")
         if expected_version is not None and current["version"] != expected_version:
             theirs = [k for k, v in values.items() if current[k] != v]
             raise Conflict(

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from typing import Literal
 
 Kind = Literal[
-    "id", "text", "longtext", "choice", "phone", "email", "date", "amount", "grade", "timestamp", "flag", "integer"
+    "id", "text", "longtext", "choice", "phone", "email", "date", "amount", "grade", "timestamp", "flag", "integer",
+    "decimal",
 ]
 
 
@@ -22,6 +23,8 @@ class Field:
     max_len: int | None = None
     editable: bool = True
     """Set by ``add``/``edit``/import. Timestamps and bookkeeping columns are not."""
+    custom: bool = False
+    """Added with ``crm fields add`` (see :mod:`crmcli.custom_fields`); retired ones are not editable."""
 
     @property
     def flag(self) -> str:
@@ -79,9 +82,9 @@ def header_key(header: str) -> str:
 
 
 def header_aliases() -> dict[str, str]:
-    """Every accepted spelling of each field's header, normalised with :func:`header_key`."""
+    """Every accepted spelling of each field's header (custom fields too), normalised with :func:`header_key`."""
     aliases: dict[str, str] = {}
-    for f in FIELDS:
+    for f in all_fields():
         for spelling in (f.key, f.zh, f.en, f.flag):
             aliases[header_key(spelling)] = f.key
     return aliases
@@ -90,3 +93,47 @@ def header_aliases() -> dict[str, str]:
 def known(key: str) -> Field:
     """The field called ``key`` (also accepting dashes); raises KeyError for anything else."""
     return BY_KEY[key.replace("-", "_")]
+
+
+# ---------------------------------------------------------------------------- custom fields
+# The custom fields of the open database (crmcli.custom_fields.load puts them here). They are
+# also entered into BY_KEY, so every ``BY_KEY.get(key)`` sees them like built-in fields.
+_custom: list[Field] = []
+_custom_owner: list[object] = []  # the connection they were loaded from (not a weakref: unsupported)
+BUILTIN_KEYS: frozenset[str] = frozenset(BY_KEY)
+
+
+def set_custom(specs: tuple[Field, ...] | list[Field], owner: object = None) -> None:
+    """Replace the custom fields (never shadowing a built-in key)."""
+    for f in _custom:
+        BY_KEY.pop(f.key, None)
+    _custom[:] = [f for f in specs if f.key not in BUILTIN_KEYS]
+    for f in _custom:
+        BY_KEY[f.key] = f
+    _custom_owner[:] = [owner]
+
+
+def custom_fields() -> tuple[Field, ...]:
+    return tuple(_custom)
+
+
+def custom_keys() -> tuple[str, ...]:
+    return tuple(f.key for f in _custom)
+
+
+def all_fields() -> tuple[Field, ...]:
+    """The built-in fields, then the open database's custom fields."""
+    return FIELDS + tuple(_custom) if _custom else FIELDS
+
+
+def is_choice(key: str) -> bool:
+    spec = BY_KEY.get(key)
+    return spec is not None and spec.kind == "choice"
+
+
+def sync(conn: object) -> None:
+    """Load the custom fields of ``conn``'s database unless they are the ones loaded already."""
+    if not _custom_owner or _custom_owner[0] is not conn:
+        from .custom_fields import load
+
+        load(conn)  # type: ignore[arg-type]

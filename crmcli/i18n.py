@@ -50,6 +50,20 @@ REASONS: dict[str, tuple[str, str]] = {
     "unknown_field": ("is not a field; fields: {fields}", "不是字段；可用字段：{fields}"),
     "not_editable": ("cannot be set by hand", "不能手动设置"),
     "masked_phone": ("is a masked phone number; export with --reveal to re-import", "是打码的电话号码；请用 --reveal 导出后再导入"),
+    "field_retired": (
+        "is a retired field: its values stay readable but cannot be changed (crm fields retire --restore)",
+        "是已停用的字段：旧值仍可查看，但不能修改（crm fields retire --restore 可恢复）",
+    ),
+    "field_key": (
+        "is not a valid field key (2-31 lower-case letters, digits, _; starting with a letter)",
+        "不是有效的字段键（2-31 个小写字母、数字、下划线，以字母开头）",
+    ),
+    "decimal_format": ("is not a number such as 3.5 or -0.25", "不是数字（如 3.5、-0.25）"),
+    "where_format": (
+        "is not a condition: KEY=VALUE, KEY!=VALUE, KEY>=VALUE, KEY<=VALUE or KEY~TEXT",
+        "不是条件：KEY=值、KEY!=值、KEY>=值、KEY<=值 或 KEY~文字",
+    ),
+    "view_name": ("is not a valid view name (letters, digits, _ - .; at most 64)", "不是有效的视图名（字母、数字、_ - .，最多 64 个）"),
 }
 
 MESSAGES: dict[str, tuple[str, str]] = {

@@ -114,7 +114,26 @@ def m003_import_batches(db: Database) -> None:
     db.execute("ALTER TABLE customers ADD COLUMN batch_id INTEGER")
 
 
-MIGRATIONS: list[Callable[[Database], None]] = [m001_initial, m002_last_contact_index, m003_import_batches]
+def m004_custom_fields_and_views(db: Database) -> None:
+    """``custom_fields`` (``crm fields``: each one also a real column of ``customers``) and
+    ``views`` (``crm view save``: saved ``crm list`` filters, sort and columns as JSON)."""
+    db["custom_fields"].create(
+        {"key": str, "type": str, "label_zh": str, "label_en": str, "position": int, "retired": int,
+         "created_at": str},
+        pk="key",
+        not_null={"type", "label_zh", "label_en", "position", "retired", "created_at"},
+        defaults={"retired": 0},
+    )
+    db["views"].create(
+        {"name": str, "spec": str, "created_at": str, "updated_at": str},
+        pk="name",
+        not_null={"spec", "created_at", "updated_at"},
+    )
+
+
+MIGRATIONS: list[Callable[[Database], None]] = [
+    m001_initial, m002_last_contact_index, m003_import_batches, m004_custom_fields_and_views,
+]
 LATEST = len(MIGRATIONS)
 
 

@@ -7,9 +7,10 @@ import sqlite3
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
-from .customers import COLUMNS, SELECT_COLUMNS, Record
+from .customers import Record, columns
 from .errors import ValidationError
-from .fields import BY_KEY, CHOICE_FIELDS
+from .fields import BY_KEY, CHOICE_FIELDS, is_choice
+from .options import OptionSet
 
 
 @dataclass
@@ -27,12 +28,15 @@ class Filters:
     amount_max: int | None = None
     text: str | None = None
     archived: str = "exclude"  # exclude | only | all
+    conditions: list[tuple[str, str, object]] = field(default_factory=list)
+    """``--where``: (field key, operator, stored value); operators ``= != >= <= ~ in``; any field,
+    custom ones included. ``=``/``!=`` with None test for empty."""
 
     def where(self) -> tuple[str, list[object]]:
         clauses: list[str] = []
         params: list[object] = []
         for key, values in self.choices.items():
-            if key not in CHOICE_FIELDS:
+            if key not in CHOICE_FIELDS and not is_choice(key):
                 raise ValidationError("filter", key, "unknown_field", details={"fields": ", ".join(CHOICE_FIELDS)})
             if values:
                 clauses.append(f"{key} IN ({', '.join('?' * len(values))})")
@@ -57,11 +61,69 @@ class Filters:
             clause, text_params = text_match(self.text)
             clauses.append(clause)
             params.extend(text_params)
+        for key, op, value in self.conditions:
+            clause, values = condition_sql(key, op, value)
+            clauses.append(clause)
+            params.extend(values)
         if self.archived == "exclude":
             clauses.append("archived = 0")
         elif self.archived == "only":
             clauses.append("archived = 1")
         return (" AND ".join(clauses) or "1"), params
+
+
+CONDITION_OPS = ("=", "!=", ">=", "<=", "~", "in")
+
+
+def condition_sql(key: str, op: str, value: object) -> tuple[str, list[object]]:
+    """SQL for one ``--where`` condition; the column name is checked against the known fields."""
+    if key not in BY_KEY or key not in columns():
+        raise ValidationError("where", key, "unknown_field", details={"fields": ", ".join(columns())})
+    if op == "=":
+        return (f"{key} IS NULL", []) if value is None else (f"{key} = ?", [value])
+    if op == "!=":
+        return (f"{key} IS NOT NULL", []) if value is None else (f"({key} IS NULL OR {key} != ?)", [value])
+    if op in (">=", "<="):
+        return f"{key} {op} ?", [value]
+    if op == "~":
+        return f"{key} LIKE ? ESCAPE '\\'", [like_pattern(str(value))]
+    if op == "in" and isinstance(value, (list, tuple)) and value:
+        return f"{key} IN ({', '.join('?' * len(value))})", list(value)
+    raise ValidationError("where", op, "option_unknown", details={"allowed": " ".join(CONDITION_OPS)})
+
+
+def parse_condition(text: str, options: OptionSet) -> tuple[str, str, object]:
+    """``score>=4``, ``level=gold,silver``, ``notes~价格``, ``email=`` (empty), ``email!=`` (not empty):
+    one ``--where`` condition on any field, custom ones included, its value checked and stored
+    like ``crm edit`` would (codes, ISO dates, fen)."""
+    import re
+
+    from .customers import clean_value
+
+    match = re.fullmatch(r"\s*([A-Za-z][\w-]*)\s*(>=|<=|!=|=|~)(.*)", text, re.DOTALL)
+    if match is None:
+        raise ValidationError("where", text, "where_format")
+    key, op, raw = match.group(1).replace("-", "_").lower(), match.group(2), match.group(3).strip()
+    spec = BY_KEY.get(key)
+    if spec is None or key not in columns():
+        raise ValidationError("where", key, "unknown_field", details={"fields": ", ".join(columns())})
+    if op == "~":
+        return key, op, raw
+    if raw == "":
+        if op in ("=", "!="):
+            return key, op, None
+        raise ValidationError(key, raw, "empty")
+
+    def stored(value: str) -> object:
+        if not spec.editable and not spec.custom:
+            return value  # bookkeeping columns (created_at, version, …): compared as given
+        return clean_value(key, value, options, allow_retired=True)
+
+    if spec.kind == "choice" and "," in raw:
+        values = [stored(v.strip()) for v in raw.split(",") if v.strip()]
+        if op == "=":
+            return key, "in", values
+    return key, op, stored(raw)
 
 
 SEARCH_COLUMNS = ("id", "name", "contact", "title", "needs", "notes", "followup", "next_step", "product", "address")
@@ -93,7 +155,7 @@ def parse_sort(spec: Sequence[str]) -> list[tuple[str, bool]]:
                 continue
             desc = part.startswith("-") or part.lower().endswith(":desc")
             key = part.lstrip("-+").split(":")[0].replace("-", "_")
-            if key not in BY_KEY or key not in COLUMNS:
+            if key not in BY_KEY or key not in columns():
                 raise ValidationError("sort", part, "unknown_field", details={"fields": ", ".join(BY_KEY)})
             order.append((key, desc))
     return order
@@ -121,13 +183,14 @@ def select(
     limit: int | None = None,
 ) -> Iterator[Record]:
     """Stream matching customers (a cursor, not a list: exports of any size stay flat in memory)."""
+    cols = columns(conn)
     where, params = filters.where()
-    sql = f"SELECT {SELECT_COLUMNS} FROM customers WHERE {where} {order_by(order or [])}"
+    sql = f"SELECT {', '.join(cols)} FROM customers WHERE {where} {order_by(order or [])}"
     if limit is not None:
         sql += " LIMIT ?"
         params.append(limit)
     for row in conn.execute(sql, params):
-        yield dict(zip(COLUMNS, row))
+        yield dict(zip(cols, row))
 
 
 def count(conn: sqlite3.Connection, filters: Filters) -> int:

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any, Literal
 
-from . import clock, parsing
+from . import clock, fields, parsing
 from .errors import UsageError, ValidationError
 from .fields import Field
 from .options import OptionSet
@@ -113,10 +113,10 @@ class Dimension:
 
 
 def _fields() -> Sequence[Field]:
+    """Built-in and custom fields (the ones :func:`fields.sync` loaded for the connection)."""
     from . import fields
 
-    loader = getattr(fields, "all_fields", None)
-    return loader() if loader else fields.FIELDS
+    return fields.all_fields()
 
 
 def dimension(key: str) -> Dimension:
@@ -204,6 +204,7 @@ def pivot(
 ) -> Report:
     """Customers counted (or a numeric field summed) by one dimension, or crossed by two with
     row and column totals."""
+    fields.sync(conn)  # custom fields are dimensions and sums too
     rdim = dimension(row)
     cdim = dimension(col) if col else None
     if cdim is not None and cdim.key == rdim.key:

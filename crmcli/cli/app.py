@@ -85,6 +85,9 @@ app.add_typer(admin_cmds.config_app, name="config")
 from . import report_cmds  # noqa: E402  (report pivot|funnel|sources|activity|service|monthly)
 
 app.add_typer(report_cmds.report_app, name="report")
+from . import field_cmds  # noqa: E402  (fields add|list|rename|retire, view save|list|delete)
+
+field_cmds.register(app)
 app.add_typer(backup_cmds.backup_app, name="backup")
 from . import io_cmds  # noqa: E402  (import FILE|undo|batches, export)
 

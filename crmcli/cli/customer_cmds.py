@@ -26,6 +26,13 @@ IdArg = Annotated[str, typer.Argument(help=h("customer ID, e.g. XS2024001", "客
 ALL_COLUMNS = [*SEED_KEYS, "grade", "next_date", "archived", "created_at", "updated_at", "version"]
 
 
+def all_columns() -> list[str]:
+    """ALL_COLUMNS, then the open database's custom fields (``crm fields``)."""
+    from ..fields import custom_keys
+
+    return [*ALL_COLUMNS, *custom_keys()]
+
+
 def _interactive() -> bool:
     from . import common
 
@@ -119,7 +126,7 @@ def register(app: typer.Typer) -> None:
             typer.echo(json.dumps(render.customer_machine(record, opts, st.lang, reveal), ensure_ascii=False, indent=2 if fmt == "json" else None))
             return
         shown = render.customer_display(record, opts, st.lang, reveal)
-        pairs = [(BY_KEY[k].label(st.lang), shown[k]) for k in ALL_COLUMNS if k in BY_KEY]
+        pairs = [(BY_KEY[k].label(st.lang), shown[k]) for k in all_columns() if k in BY_KEY]
         render.key_values(pairs, title=f"{record['id']}  {record['name']}")
 
     @app.command(help=h(
@@ -174,6 +181,8 @@ def register(app: typer.Typer) -> None:
         sort: Annotated[Optional[list[str]], typer.Option("--sort", "-s", help=h("field to sort by; -field or field:desc for descending (repeatable)", "排序字段；-字段 或 字段:desc 为降序（可重复）"))] = None,  # noqa: UP045
         limit: Annotated[Optional[int], typer.Option("--limit", "-n", help=h("at most N rows (0: no limit)", "最多 N 行（0 为不限）"), min=0)] = None,  # noqa: UP045
         columns: Annotated[Optional[str], typer.Option("--columns", "-c", help=h("comma-separated field keys to show", "要显示的字段（逗号分隔）"))] = None,  # noqa: UP045
+        where: Annotated[Optional[list[str]], typer.Option("--where", "-w", help=h("condition on any field, custom ones too: KEY=V (V1,V2 for dropdowns), KEY!=V, KEY>=V, KEY<=V, KEY~TEXT; KEY= is empty (repeatable)", "任意字段（含自定义字段）的条件：KEY=V（下拉可 V1,V2）、KEY!=V、KEY>=V、KEY<=V、KEY~文字；KEY= 为空（可重复）"))] = None,  # noqa: UP045
+        view: Annotated[Optional[str], typer.Option("--view", help=h("start from a saved view (crm view save); other options refine it", "使用已保存的视图（crm view save）；其他选项在其基础上调整"))] = None,  # noqa: UP045
         fmt: FormatOpt = "table",
         reveal: RevealOpt = False,
     ) -> None:
@@ -183,9 +192,18 @@ def register(app: typer.Typer) -> None:
             status=status, industry=industry, type_=type_, source=source, owner=owner, grade=grade,
             first_contact_from=first_contact_from, first_contact_to=first_contact_to,
             last_followup_from=last_followup_from, last_followup_to=last_followup_to,
-            amount_min=amount_min, amount_max=amount_max, text=text, archived=archived, all_=all_,
+            amount_min=amount_min, amount_max=amount_max, text=text, archived=archived, all_=all_, where=where,
         )
-        _emit_listing(filters, query.parse_sort(sort or []), limit, columns, fmt, reveal)
+        order = query.parse_sort(sort or [])
+        if view:
+            from .. import views
+
+            saved = views.get(state().store().conn, view)
+            filters = views.merge(saved.filters, filters)
+            order = order or query.parse_sort([("-" if desc else "") + key for key, desc in saved.sort])
+            columns = columns or (",".join(saved.columns) if saved.columns else None)
+            limit = saved.limit if limit is None else limit
+        _emit_listing(filters, order, limit, columns, fmt, reveal)
 
     @app.command(help=h(
         "Find customers by text in name, contact, needs, notes and follow-ups (Chinese words of any length).",
@@ -246,12 +264,15 @@ def build_filters(
     text: str | None = None,
     archived: bool = False,
     all_: bool = False,
+    where: list[str] | None = None,
 ) -> Any:
     """Validate filter options (labels to codes, dates, amounts) into query.Filters."""
     from .. import options, parsing, query
-    from ..customers import clean_value
+    from ..customers import clean_value, columns
 
-    opts = options.load(state().store())
+    store = state().store()
+    columns(store.conn)  # this database's custom fields, for --where
+    opts = options.load(store)
     choices = {
         key: [opts.resolve(key, v, allow_retired=True) for v in _split(values)]
         for key, values in (("status", status), ("industry", industry), ("type", type_), ("source", source))
@@ -276,6 +297,7 @@ def build_filters(
         amount_max=amount_opt(amount_max),
         text=text,
         archived="all" if all_ else ("only" if archived else "exclude"),
+        conditions=[query.parse_condition(w, opts) for w in where or []],
     )
 
 
@@ -307,7 +329,7 @@ def _emit_listing(filters: Any, order: list[tuple[str, bool]], limit: int | None
     effective = limit if limit else None
     if fmt == "table" and limit is None:
         effective = TABLE_DEFAULT_LIMIT
-    cols = parse_columns(columns, list(DEFAULT_COLUMNS) if fmt == "table" else ALL_COLUMNS)
+    cols = parse_columns(columns, list(DEFAULT_COLUMNS) if fmt == "table" else all_columns())
     revealed: set[str] = set()
     if reveal:
         # Audited before anything is shown; only the customers recorded are shown unmasked.
@@ -317,8 +339,11 @@ def _emit_listing(filters: Any, order: list[tuple[str, bool]], limit: int | None
         audit.record_reveal(store, sorted(revealed), f"{command} --reveal")
     rows = query.select(store.conn, filters, order, effective)
 
+    masked = render.machine_projector(opts, st.lang, False)
+    unmasked = render.machine_projector(opts, st.lang, True)
+
     def machine(r: Any) -> dict[str, Any]:
-        full = render.customer_machine(r, opts, st.lang, r["id"] in revealed)
+        full = (unmasked if r["id"] in revealed else masked)(r)
         if not columns:
             return full
         return {k: v for k, v in full.items() if k in cols or k.removesuffix("_label") in cols}

@@ -1,0 +1,233 @@
+"""Custom fields: the seed's quarterly template changes (客户满意度评分, 复购率, …).
+
+A custom field is a row in ``custom_fields`` (key, type, both labels, position, retired) and a
+real column of ``customers`` named by its key, added with ``ALTER TABLE … ADD COLUMN`` so
+``sqlite3`` and Datasette users see it like any other. A ``choice`` field keeps its option list in
+``options`` under ``field = KEY``, maintained with ``crm options`` like the built-in dropdowns.
+
+:func:`load` puts the database's custom fields into :mod:`crmcli.fields` (``BY_KEY``,
+``all_fields()``); from then on validation (``customers.clean_value``), listing, sorting,
+filtering, display and reports treat them like built-in fields. Retiring a field keeps its column
+and values (readable, filterable, reportable) but refuses new values.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+from . import clock, fields
+from .errors import Conflict, NotFound, ParseError, UsageError, ValidationError
+from .fields import Field, header_key
+from .options import CODE_RE
+from .storage import Store
+
+KEY_RE = re.compile(r"^[a-z][a-z0-9_]{1,30}$")
+TYPES = ("text", "integer", "decimal", "date", "choice")
+SQL_TYPES = {"text": "TEXT", "integer": "INTEGER", "decimal": "REAL", "date": "TEXT", "choice": "TEXT"}
+TEXT_MAX_LEN = 2000
+RESERVED = frozenset(
+    {
+        # report and JSON keys crm itself uses next to field keys
+        "label", "total", "count", "share", "month", "first_contact_month", "last_contact", "days_inactive",
+        # SQLite's names for the row id, and SQL words that make poor column names
+        "rowid", "oid", "_rowid_", "select", "from", "where", "order", "group", "table", "index",
+    }
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class CustomField:
+    key: str
+    type: str
+    label_zh: str
+    label_en: str
+    position: int
+    retired: bool
+    created_at: str
+
+    def as_field(self) -> Field:
+        return Field(
+            self.key,
+            self.label_zh,
+            self.label_en,
+            self.type,  # type: ignore[arg-type]
+            max_len=TEXT_MAX_LEN if self.type == "text" else None,
+            editable=not self.retired,
+            custom=True,
+        )
+
+
+def _rows(conn: sqlite3.Connection) -> list[CustomField]:
+    try:
+        rows = conn.execute(
+            "SELECT key, type, label_zh, label_en, position, retired, created_at FROM custom_fields ORDER BY position, key"
+        ).fetchall()
+    except sqlite3.OperationalError:  # a database from before custom fields (opened without migrating)
+        return []
+    return [CustomField(r[0], r[1], r[2], r[3], r[4], bool(r[5]), r[6]) for r in rows]
+
+
+def list_fields(conn: sqlite3.Connection, *, retired: bool = True) -> list[CustomField]:
+    return [f for f in _rows(conn) if retired or not f.retired]
+
+
+def load(conn: sqlite3.Connection) -> tuple[Field, ...]:
+    """Make this database's custom fields known to :mod:`crmcli.fields` (replacing those of any
+    database loaded before). Returns them."""
+    specs = tuple(f.as_field() for f in _rows(conn))
+    fields.set_custom(specs, owner=conn)
+    return specs
+
+
+def get(conn: sqlite3.Connection, key: str) -> CustomField:
+    name = key.strip().replace("-", "_")
+    for f in _rows(conn):
+        if f.key == name:
+            return f
+    raise NotFound(f"no custom field {key!r}")
+
+
+def _table_columns(conn: sqlite3.Connection) -> set[str]:
+    return {row[1] for row in conn.execute("PRAGMA table_info(customers)")}
+
+
+def check_key(conn: sqlite3.Connection, key: str) -> str:
+    if not KEY_RE.match(key):
+        raise ValidationError("key", key, "field_key")
+    taken = {f.key for f in fields.FIELDS} | _table_columns(conn) | RESERVED
+    if key in taken:
+        raise Conflict(f"{key!r} is already a field or column of customers, or reserved; choose another key")
+    return key
+
+
+def _check_label(conn: sqlite3.Connection, label: str, name: str, own_key: str | None = None) -> str:
+    text = label.strip()
+    if not text:
+        raise ValidationError(name, label, "empty")
+    if len(text) > 50:
+        raise ValidationError(name, label, "too_long", details={"max_len": 50})
+    # Import matches headers by key or label: a label must not point at another field.
+    owner = _builtin_aliases().get(header_key(text))
+    if owner is not None and owner != own_key:
+        raise Conflict(f"the label {text!r} already names the field {owner!r}")
+    for other in _rows(conn):
+        if other.key != own_key and header_key(text) in (header_key(other.label_zh), header_key(other.label_en)):
+            raise Conflict(f"the label {text!r} already names the field {other.key!r}")
+    return text
+
+
+def _builtin_aliases() -> dict[str, str]:
+    return {header_key(spelling): f.key for f in fields.FIELDS for spelling in (f.key, f.zh, f.en, f.flag)}
+
+
+def parse_choices(spec: str) -> list[tuple[str, str, str]]:
+    """``gold:金牌:Gold,silver:银牌:Silver`` -> [(code, label_zh, label_en), …]."""
+    out: list[tuple[str, str, str]] = []
+    for part in spec.replace("，", ",").split(","):
+        if not part.strip():
+            continue
+        bits = [b.strip() for b in part.replace("：", ":").split(":")]
+        if len(bits) != 3 or not all(bits):
+            raise UsageError(f"--choices expects CODE:中文:English items separated by commas, not {part.strip()!r}")
+        if not CODE_RE.match(bits[0]):
+            raise ValidationError("code", bits[0], "option_code")
+        out.append((bits[0], bits[1], bits[2]))
+    seen: dict[str, str] = {}
+    for code, zh, en in out:
+        for spelling in {code, zh.casefold(), en.casefold()}:
+            if spelling in seen:
+                raise UsageError(f"--choices: {spelling!r} names both {seen[spelling]!r} and {code!r}")
+            seen[spelling] = code
+    return out
+
+
+def add(
+    store: Store,
+    key: str,
+    type_: str,
+    label_zh: str,
+    label_en: str,
+    choices: list[tuple[str, str, str]] | None = None,
+) -> CustomField:
+    """Create the field: its row, its column (and for a choice field its option list), in one
+    transaction."""
+    key = key.strip()
+    type_ = type_.strip().lower()
+    if type_ not in TYPES:
+        raise ValidationError("type", type_, "option_unknown", details={"allowed": ", ".join(TYPES)})
+    if type_ == "choice" and not choices:
+        raise UsageError("a choice field needs its options: --choices CODE:中文:English,…")
+    if type_ != "choice" and choices:
+        raise UsageError("--choices is only for --type choice")
+    with store.write() as conn:
+        check_key(conn, key)
+        zh = _check_label(conn, label_zh, "label_zh")
+        en = _check_label(conn, label_en, "label_en")
+        position = 1 + (conn.execute("SELECT max(position) FROM custom_fields").fetchone()[0] or 0)
+        stamp = clock.now_utc()
+        conn.execute(
+            "INSERT INTO custom_fields (key, type, label_zh, label_en, position, retired, created_at) "
+            "VALUES (?, ?, ?, ?, ?, 0, ?)",
+            (key, type_, zh, en, position, stamp),
+        )
+        # The key passed KEY_RE and is not a column yet: safe to put into the statement.
+        conn.execute(f"ALTER TABLE customers ADD COLUMN {key} {SQL_TYPES[type_]}")
+        if type_ in ("choice", "date", "integer", "decimal"):
+            conn.execute(f"CREATE INDEX idx_customers_{key} ON customers ({key})")
+        for pos, (code, czh, cen) in enumerate(choices or []):
+            conn.execute(
+                "INSERT INTO options (field, code, label_zh, label_en, position, retired) VALUES (?, ?, ?, ?, ?, 0)",
+                (key, code, czh, cen, pos),
+            )
+    load(store.conn)
+    return get(store.conn, key)
+
+
+def rename(store: Store, key: str, *, label_zh: str | None = None, label_en: str | None = None) -> CustomField:
+    """Change the labels. The key, the column and the values stay."""
+    if label_zh is None and label_en is None:
+        raise UsageError("give --label-zh and/or --label-en")
+    with store.write() as conn:
+        current = get(conn, key)
+        zh = _check_label(conn, label_zh, "label_zh", current.key) if label_zh is not None else current.label_zh
+        en = _check_label(conn, label_en, "label_en", current.key) if label_en is not None else current.label_en
+        conn.execute("UPDATE custom_fields SET label_zh = ?, label_en = ? WHERE key = ?", (zh, en, current.key))
+    load(store.conn)
+    return get(store.conn, key)
+
+
+def set_retired(store: Store, key: str, retired: bool = True) -> CustomField:
+    """Retire (or bring back) a field: its values stay readable everywhere; new values are refused."""
+    with store.write() as conn:
+        current = get(conn, key)
+        conn.execute("UPDATE custom_fields SET retired = ? WHERE key = ?", (int(retired), current.key))
+    load(store.conn)
+    return get(store.conn, key)
+
+
+_DECIMAL_RE = re.compile(r"[-+]?(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.[0-9]+)?|[-+]?\.[0-9]+", re.ASCII)
+
+
+def parse_decimal(text: str) -> float:
+    """A decimal number (``3.5``, ``-0.25``, ``1,234.5``; full-width digits too), stored as REAL."""
+    from .parsing import normalize_width
+
+    value = normalize_width(text).strip()
+    if not _DECIMAL_RE.fullmatch(value):
+        raise ParseError("decimal_format")
+    try:
+        number = Decimal(value.replace(",", ""))
+    except InvalidOperation:
+        raise ParseError("decimal_format") from None
+    if abs(number) >= Decimal(10) ** 15:
+        raise ParseError("decimal_format")
+    return float(number)
+
+
+def parse_integer(text: str) -> int:
+    from .parsing import parse_int_range
+
+    return parse_int_range(text.replace(",", ""), -(10**15), 10**15)
