@@ -57,6 +57,22 @@ def _excluding_lost(filters: Filters, include_lost: bool) -> tuple[str, list[obj
     return where, params
 
 
+DAYS_INACTIVE = f"CAST(julianday(?) - julianday({LAST_CONTACT}) AS INTEGER)"
+
+
+def _stale_sql(
+    select: str, select_params: list[object], filters: Filters, boundary: date, include_lost: bool, limit: int | None
+) -> tuple[str, list[object]]:
+    """The stale query around ``select`` (whose placeholders ``select_params`` fill)."""
+    where, params = _excluding_lost(filters, include_lost)
+    sql = f"SELECT {select} FROM customers WHERE {where} AND {LAST_CONTACT} < ? ORDER BY {LAST_CONTACT}, id"
+    all_params: list[object] = [*select_params, *params, boundary.isoformat()]
+    if limit is not None:
+        sql += " LIMIT ?"
+        all_params.append(limit)
+    return sql, all_params
+
+
 def stale(
     conn: sqlite3.Connection,
     filters: Filters,
@@ -67,19 +83,37 @@ def stale(
     limit: int | None = None,
 ) -> Iterator[Record]:
     """Stale customers, longest inactive first, each with ``last_contact`` and ``days_inactive``."""
-    today = today or clock.today()
-    where, params = _excluding_lost(filters, include_lost)
-    sql = (
-        f"SELECT {SELECT_COLUMNS}, {LAST_CONTACT}, CAST(julianday(?) - julianday({LAST_CONTACT}) AS INTEGER) "
-        f"FROM customers WHERE {where} AND {LAST_CONTACT} < ? ORDER BY {LAST_CONTACT}, id"
-    )
-    params = [today.isoformat(), *params, boundary.isoformat()]
-    if limit is not None:
-        sql += " LIMIT ?"
-        params.append(limit)
+    select = f"{SELECT_COLUMNS}, {LAST_CONTACT}, {DAYS_INACTIVE}"
+    today_iso = (today or clock.today()).isoformat()
+    sql, params = _stale_sql(select, [today_iso], filters, boundary, include_lost, limit)
     names = (*COLUMNS, "last_contact", "days_inactive")
     for row in conn.execute(sql, params):
         yield dict(zip(names, row))
+
+
+def stale_json(
+    conn: sqlite3.Connection,
+    filters: Filters,
+    boundary: date,
+    *,
+    keys: list[str],
+    lang: str,
+    reveal: bool,
+    today: date | None = None,
+    include_lost: bool = False,
+    limit: int | None = None,
+) -> Iterator[str]:
+    """The same customers as :func:`stale`, each already a JSON object built by SQLite."""
+    from . import jsonsql
+
+    jsonsql.register_functions(conn)
+    extras = [(n, e) for n, e in (("last_contact", LAST_CONTACT), ("days_inactive", DAYS_INACTIVE)) if n in keys]
+    fields = [k for k in keys if k not in ("last_contact", "days_inactive")]
+    select = jsonsql.customer_object(fields, lang, reveal, extra=extras)
+    select_params: list[object] = [(today or clock.today()).isoformat()] if "days_inactive" in keys else []
+    sql, params = _stale_sql(select, select_params, filters, boundary, include_lost, limit)
+    for row in conn.execute(sql, params):
+        yield row[0]
 
 
 def count_stale(conn: sqlite3.Connection, filters: Filters, boundary: date, *, include_lost: bool = False) -> int:

@@ -193,6 +193,30 @@ def select(
         yield dict(zip(cols, row))
 
 
+def select_json(
+    conn: sqlite3.Connection,
+    filters: Filters,
+    order: list[tuple[str, bool]] | None,
+    limit: int | None,
+    *,
+    keys: list[str],
+    lang: str,
+    reveal: bool,
+) -> Iterator[str]:
+    """The customers :func:`select` finds, each as JSON text built by SQLite (see jsonsql)."""
+    from . import jsonsql
+
+    jsonsql.register_functions(conn)
+    where, params = filters.where()
+    expr = jsonsql.customer_object(keys, lang, reveal)
+    sql = f"SELECT {expr} FROM customers WHERE {where} {order_by(order or [])}"
+    if limit is not None:
+        sql += " LIMIT ?"
+        params.append(limit)
+    for (obj,) in conn.execute(sql, params):
+        yield obj
+
+
 def count(conn: sqlite3.Connection, filters: Filters) -> int:
     where, params = filters.where()
     return conn.execute(f"SELECT count(*) FROM customers WHERE {where}", params).fetchone()[0]

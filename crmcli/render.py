@@ -132,6 +132,22 @@ def write_machine(rows: Iterable[Mapping[str, Any]], fmt: str, out: IO[str], key
     return n
 
 
+def write_json_strings(objects: Iterable[str], fmt: str, out: IO[str]) -> int:
+    """Stream objects that are already JSON text (built by SQLite) as ``json`` or ``jsonl``."""
+    n = 0
+    if fmt == "jsonl":
+        for n, obj in enumerate(objects, start=1):
+            out.write(obj + "\n")
+    else:
+        out.write("[")
+        for n, obj in enumerate(objects, start=1):
+            out.write("\n  " if n == 1 else ",\n  ")
+            out.write(obj)
+        out.write("\n]\n" if n else "]\n")
+    out.flush()
+    return n
+
+
 def _chain(first: Mapping[str, Any], rest: Iterator[Mapping[str, Any]]) -> Iterator[Mapping[str, Any]]:
     yield first
     yield from rest

@@ -1,6 +1,7 @@
 """crm add / show / edit / list / search / delete."""
 
 
+import sys
 from typing import Annotated, Any, Optional
 
 import typer
@@ -337,6 +338,14 @@ def _emit_listing(filters: Any, order: list[tuple[str, bool]], limit: int | None
 
         revealed = {r["id"] for r in query.select(store.conn, filters, order, effective)}
         audit.record_reveal(store, sorted(revealed), f"{command} --reveal")
+    if fmt in ("json", "jsonl"):
+        # Built by SQLite as JSON text: the same objects as the projector below, far faster.
+        from .. import customers, jsonsql
+
+        keys = jsonsql.machine_keys(customers.columns(store.conn), cols if columns else None)
+        objects = query.select_json(store.conn, filters, order, effective, keys=keys, lang=st.lang, reveal=reveal)
+        render.write_json_strings(objects, fmt, sys.stdout)
+        return
     rows = query.select(store.conn, filters, order, effective)
 
     masked = render.machine_projector(opts, st.lang, False)

@@ -274,6 +274,23 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one function per command
         extra = ("last_contact", "days_inactive")
         default = ["id", "name", "contact", "phone", "owner", "status", "grade", "last_contact", "days_inactive"]
         keys = _parse_keys(columns, default if fmt == "table" else [*ALL_COLUMNS, *extra], extra)
+        if reveal:
+            from .. import audit
+
+            shown = [r["id"] for r in agenda.stale(store.conn, filters, boundary, include_lost=include_lost, limit=limit or None)]
+            audit.record_reveal(store, shown, "stale --reveal")
+        if fmt in ("json", "jsonl"):
+            # Large results (cron on a big team) are built as JSON by SQLite itself: see jsonsql.
+            from .. import customers, jsonsql
+
+            wanted = keys if columns else None
+            json_keys = jsonsql.machine_keys([*customers.COLUMNS, *extra], wanted)
+            objects = agenda.stale_json(store.conn, filters, boundary, keys=json_keys, lang=st.lang, reveal=reveal,
+                                        today=clock.today(), include_lost=include_lost, limit=limit or None)
+            n = render.write_json_strings(objects, fmt, sys.stdout)
+            if exit_code and n:
+                raise typer.Exit(1)
+            return
         rows = agenda.stale(store.conn, filters, boundary, today=clock.today(), include_lost=include_lost,
                             limit=limit or None)
         first = next(rows, None)
