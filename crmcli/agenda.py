@@ -306,10 +306,20 @@ def today_agenda(
         rec["days_overdue"] = _days_between(rec["next_date"], today)
         rec["days_since_contact"] = _days_between(rec["last_contact"], today)
         due_rows.append(rec)
-    ranked: list[tuple[float, str, Record]] = []
+    ranked: list[tuple[float, str, str, Record]] = []
     import heapq
 
-    for row in conn.execute(select, params):
+    # Score every customer in SQL (C speed, no row leaves SQLite), keep a slightly wider set than
+    # the top ``limit``, and rank that set exactly with score() below: SQL's float rounding may
+    # differ from Python's in the last cent, never by the margin.
+    score_sql, score_params = _score_sql(weights, today, window_days)
+    candidates = f"{select} AND {score_sql} >= ?"
+    threshold = conn.execute(
+        f"SELECT {score_sql} AS s FROM customers WHERE {where} ORDER BY s DESC LIMIT 1 OFFSET ?",
+        [*score_params, *params, max(limit - 1, 0)],
+    ).fetchone()
+    floor = (threshold[0] - SCORE_MARGIN) if threshold and limit else float("-inf")
+    for row in conn.execute(candidates, [*params, *score_params, floor]):
         rec = dict(zip(cols, row))
         total, parts = score(rec, weights, today, window_days)
         rec["score"] = total
@@ -324,6 +334,35 @@ def today_agenda(
     for rank, rec in enumerate(ordered, start=1):
         rec["rank"] = rank
     return Agenda(due=due_rows, priority=ordered)
+
+
+SCORE_MARGIN = 0.05
+"""Far above the few hundredths by which per-part rounding can move a score."""
+
+
+def _score_sql(weights: Weights, today: date, window_days: int) -> tuple[str, list[object]]:
+    """The priority score of :func:`score`, unrounded, as an SQL expression with its parameters.
+    Weights are bound as parameters: status codes and grades come from the shared config."""
+    status_cases = " WHEN ? THEN ?" * len(weights.status)
+    status_params = [v for pair in weights.status.items() for v in pair]
+    grade_cases = " WHEN ? THEN ?" * len(weights.grade)
+    grade_params = [v for pair in weights.grade.items() for v in pair]
+    today_jd = f"julianday('{today.isoformat()}')"
+    days = f"CAST({today_jd} - julianday(substr({LAST_CONTACT}, 1, 10)) AS INTEGER)"
+    overdue = f"CAST({today_jd} - julianday(substr(next_date, 1, 10)) AS INTEGER)"
+    status_expr = f"(CASE status{status_cases} ELSE 0.0 END)" if status_cases else "0.0"
+    grade_expr = f"(CASE upper(grade){grade_cases} ELSE ? END)" if grade_cases else "?"
+    inactive_x = f"(CASE WHEN {days} IS NULL THEN 1.0 ELSE min(max({days}, 0) * 1.0 / ?, 2.0) END)"
+    due_x = (
+        f"(CASE WHEN {overdue} IS NULL THEN 0.0 WHEN {overdue} >= 7 THEN 1.0 "
+        f"WHEN {overdue} >= -14 THEN round(({overdue} + 14) * 0.8 / 21 + 0.2, 3) ELSE 0.2 END)"
+    )
+    expr = f"({status_expr} + {grade_expr} + ? * {inactive_x} + ? * {due_x})"
+    # In the order of the placeholders in expr.
+    params: list[object] = [
+        *status_params, *grade_params, weights.grade.get("NONE", 0.0), weights.inactive, max(window_days, 1), weights.due,
+    ]
+    return expr, params
 
 
 def _neg_key(iso: str | None) -> str:
