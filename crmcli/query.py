@@ -176,6 +176,18 @@ def order_by(order: list[tuple[str, bool]]) -> str:
     return "ORDER BY " + ", ".join(terms) + ", id"
 
 
+def select_sql(
+    select_list: str, filters: Filters, order: list[tuple[str, bool]] | None = None, limit: int | None = None
+) -> tuple[str, list[object]]:
+    """The listing query: ``select_list`` over the customers ``filters`` keep, in ``order``."""
+    where, params = filters.where()
+    sql = f"SELECT {select_list} FROM customers WHERE {where} {order_by(order or [])}"
+    if limit is not None:
+        sql += " LIMIT ?"
+        params.append(limit)
+    return sql, params
+
+
 def select(
     conn: sqlite3.Connection,
     filters: Filters,
@@ -184,11 +196,7 @@ def select(
 ) -> Iterator[Record]:
     """Stream matching customers (a cursor, not a list: exports of any size stay flat in memory)."""
     cols = columns(conn)
-    where, params = filters.where()
-    sql = f"SELECT {', '.join(cols)} FROM customers WHERE {where} {order_by(order or [])}"
-    if limit is not None:
-        sql += " LIMIT ?"
-        params.append(limit)
+    sql, params = select_sql(", ".join(cols), filters, order, limit)
     for row in conn.execute(sql, params):
         yield dict(zip(cols, row))
 
@@ -207,12 +215,7 @@ def select_json(
     from . import jsonsql
 
     jsonsql.register_functions(conn)
-    where, params = filters.where()
-    expr = jsonsql.customer_object(keys, lang, reveal)
-    sql = f"SELECT {expr} FROM customers WHERE {where} {order_by(order or [])}"
-    if limit is not None:
-        sql += " LIMIT ?"
-        params.append(limit)
+    sql, params = select_sql(jsonsql.customer_object(keys, lang, reveal), filters, order, limit)
     for (obj,) in conn.execute(sql, params):
         yield obj
 
