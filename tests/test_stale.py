@@ -187,3 +187,14 @@ def test_limit(crm, add):
 def test_chinese_interface_messages(crm, add):
     result = crm("--lang", "zh", "stale")
     assert "没有过期客户" in result.stderr
+
+
+def test_stale_reveal_is_audited(crm, add, isolated_env):
+    import sqlite3
+
+    customer_id = add(first_contact="2023-01-01")
+    crm.ok("stale", "--reveal", "--format", "csv")
+    rows = sqlite3.connect(isolated_env).execute(
+        "SELECT command FROM audit_log WHERE customer_id = ? AND new = 'revealed'", (customer_id,)
+    ).fetchall()
+    assert rows == [("stale --reveal",)]

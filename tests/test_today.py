@@ -105,3 +105,14 @@ def test_empty_database(crm):
 )
 def test_due_ramp(next_date, factor, overdue):
     assert agenda.due_factor(next_date, date(2024, 6, 15)) == (factor, overdue)
+
+
+def test_today_reveal_is_audited(crm, add, isolated_env):
+    import sqlite3
+
+    customer_id = add()
+    crm.ok("today", "--reveal", "--format", "json")
+    rows = sqlite3.connect(isolated_env).execute(
+        "SELECT command FROM audit_log WHERE customer_id = ? AND new = 'revealed'", (customer_id,)
+    ).fetchall()
+    assert rows == [("today --reveal",)]

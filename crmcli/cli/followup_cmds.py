@@ -344,6 +344,10 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one function per command
         plan = agenda.today_agenda(store.conn, filters, weights, today=clock.today(), window_months=window,
                                    ahead=ahead, limit=limit, include_lost=include_lost)
         opts = options.load(store)
+        if reveal:
+            from .. import audit
+
+            audit.record_reveal(store, [r["id"] for r in (*plan.due, *plan.priority)], "today --reveal")
         for rec in plan.priority:
             rec["how"] = agenda.explain_text(rec["explain"])
         if fmt == "table":
