@@ -76,3 +76,40 @@ def test_errors_have_no_traceback_unless_debug(crm):
 def test_unknown_format_is_a_usage_error(crm):
     result = crm("list", "--format", "xml")
     assert result.exit_code == 2 and "xml" in result.stderr
+
+
+def test_invoked_command_skips_global_options():
+    from crmcli.cli.app import invoked_command
+
+    assert invoked_command(["--db", "x.db", "--lang", "zh", "stale", "--days", "3"]) == "stale"
+    assert invoked_command(["--debug", "report", "pivot"]) == "report"
+    assert invoked_command(["--help"]) is None
+
+
+def test_only_the_invoked_command_is_built_and_it_still_runs(tmp_path):
+    import typer
+
+    from crmcli.cli.app import only_invoked
+
+    demo = typer.Typer()
+
+    @demo.callback()
+    def root() -> None:
+        pass
+
+    @demo.command("list")
+    def list_() -> None:
+        pass
+
+    @demo.command()
+    def show_customer() -> None:
+        pass
+
+    only_invoked(demo, ["show-customer"])
+    assert [c.callback.__name__ for c in demo.registered_commands] == ["show_customer"]
+    only_invoked(demo, ["nothing-like-it"])
+    assert len(demo.registered_commands) == 1
+    env = subprocess_env(tmp_path / "p.db")
+    for argv in (["--db", str(tmp_path / "q.db"), "stale"], ["list", "--format", "ids"], ["report", "funnel", "--format", "json"]):
+        result = subprocess.run([sys.executable, "-m", "crmcli", *argv], capture_output=True, text=True, timeout=30, env=env)
+        assert result.returncode == 0, (argv, result.stderr)
