@@ -18,6 +18,9 @@ from .fields import BY_KEY
 from .options import OptionSet
 
 FORMATS = ("table", "json", "jsonl", "csv", "tsv", "ids")
+COMPACT = (",", ":")
+"""JSON objects are written compactly, the way SQLite's json_object writes them (see jsonsql),
+so every listing prints the same bytes whichever path built it."""
 STATUS_STYLES = {"lost": "red", "active": "green", "paused": "yellow", "intent": "cyan"}
 
 
@@ -108,11 +111,11 @@ def write_machine(rows: Iterable[Mapping[str, Any]], fmt: str, out: IO[str], key
         out.write("[")
         for n, row in enumerate(rows, start=1):
             out.write("\n  " if n == 1 else ",\n  ")
-            out.write(json.dumps(row, ensure_ascii=False))
+            out.write(json.dumps(row, ensure_ascii=False, separators=COMPACT))
         out.write("\n]\n" if n else "]\n")
     elif fmt == "jsonl":
         for n, row in enumerate(rows, start=1):
-            out.write(json.dumps(row, ensure_ascii=False) + "\n")
+            out.write(json.dumps(row, ensure_ascii=False, separators=COMPACT) + "\n")
     elif fmt in ("csv", "tsv"):
         writer = csv.writer(out, dialect="excel-tab" if fmt == "tsv" else "excel", lineterminator="\n")
         it: Iterator[Mapping[str, Any]] = iter(rows)
