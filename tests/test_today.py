@@ -116,3 +116,42 @@ def test_today_reveal_is_audited(crm, add, isolated_env):
         "SELECT command FROM audit_log WHERE customer_id = ? AND new = 'revealed'", (customer_id,)
     ).fetchall()
     assert rows == [("today --reveal",)]
+
+
+@pytest.mark.timeout(60)
+def test_sql_score_equals_python_score_exactly():
+    """Ranking happens in SQL, the score shown comes from score(): they must agree to the cent."""
+    import sqlite3
+
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    conn = sqlite3.connect(":memory:")
+    conn.execute("CREATE TABLE customers (status TEXT, grade TEXT, last_followup TEXT, first_contact TEXT, next_date TEXT)")
+    days = st.one_of(st.none(), st.integers(min_value=-400, max_value=900))
+    weight = st.floats(min_value=0, max_value=50, allow_nan=False).map(lambda w: round(w, 2))
+
+    @settings(max_examples=300, deadline=None)
+    @given(
+        status=st.sampled_from(["intent", "active", "potential", "paused", "lost", None]),
+        grade=st.sampled_from(["A", "B", "C", "b", None]),
+        contact_days=days, due_days=days, w_inactive=weight, w_due=weight, w_status=weight, w_grade=weight,
+        window=st.integers(min_value=1, max_value=200),
+    )
+    def check(status, grade, contact_days, due_days, w_inactive, w_due, w_status, w_grade, window):
+        today = date(2024, 6, 15)
+        from datetime import timedelta
+
+        last = None if contact_days is None else (today - timedelta(days=contact_days)).isoformat()
+        due = None if due_days is None else (today - timedelta(days=due_days)).isoformat()
+        weights = agenda.Weights(status={"intent": w_status, "active": 1.5}, grade={"A": w_grade, "NONE": 0.25},
+                                 inactive=w_inactive, due=w_due)
+        conn.execute("DELETE FROM customers")
+        conn.execute("INSERT INTO customers VALUES (?, ?, ?, ?, ?)", (status, grade, last, last, due))
+        expr, params = agenda._score_sql(weights, today, window)
+        in_sql = conn.execute(f"SELECT {expr} FROM customers", params).fetchone()[0]
+        total, _ = agenda.score({"status": status, "grade": grade, "last_contact": last, "next_date": due},
+                                weights, today, window)
+        assert in_sql == round(total * 100)
+
+    check()
