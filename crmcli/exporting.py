@@ -4,6 +4,10 @@ Spreadsheet safety (OWASP CSV injection): a CSV/TSV cell starting with ``=``, ``
 tab or CR gets a leading ``'``, which ``crm import`` strips again, so ``+86…`` phones round-trip.
 XLSX cells are written as typed strings and need no prefix. Phones are masked unless ``reveal``;
 a reveal is written to the audit trail before anything is exported.
+
+Custom fields (:mod:`crmcli.custom_fields`, retired ones too) follow the built-in columns in every
+format, named and valued like them: integers and decimals as numbers (decimals written in full in
+text formats, never as ``1e-05``), dates as dates, choice fields as codes or labels.
 """
 
 from __future__ import annotations
@@ -14,13 +18,14 @@ import os
 import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any
 
 from . import clock, config, parsing
-from .customers import COLUMNS, SELECT_COLUMNS
+from .customers import columns
 from .errors import UsageError
-from .fields import BY_KEY, SEED_KEYS
+from .fields import BY_KEY, SEED_KEYS, custom_keys
 from .importing import FOLLOWUP_KEYS, FOLLOWUP_LABELS
 from .options import OptionSet
 from .query import Filters, order_by
@@ -107,13 +112,20 @@ def _record_reveal(store: Store, where: str, params: list[Any]) -> None:
         )
 
 
+def export_columns(store: Store) -> tuple[str, ...]:
+    """The customer columns an export writes: the built-in ones, then this database's custom fields."""
+    columns(store.conn)
+    return EXPORT_COLUMNS + custom_keys()
+
+
 def customer_rows(
     store: Store, filters: Filters, order: list[tuple[str, bool]] | None = None
 ) -> Iterator[dict[str, Any]]:
+    keys = columns(store.conn)  # custom fields included
     where, params = filters.where()
-    sql = f"SELECT {SELECT_COLUMNS} FROM customers WHERE {where} {order_by(order or [])}"
+    sql = f"SELECT {', '.join(keys)} FROM customers WHERE {where} {order_by(order or [])}"
     for row in store.conn.execute(sql, params):
-        yield dict(zip(COLUMNS, row))
+        yield dict(zip(keys, row))
 
 
 def followup_rows(store: Store, filters: Filters) -> Iterator[dict[str, Any]]:
@@ -136,13 +148,13 @@ def export(
     if settings.reveal and not settings.followups:
         where, params = filters.where()
         _record_reveal(store, where, params)
-    keys: Sequence[str] = FOLLOWUP_KEYS if settings.followups else EXPORT_COLUMNS
+    keys: Sequence[str] = FOLLOWUP_KEYS if settings.followups else export_columns(store)
     rows = followup_rows(store, filters) if settings.followups else customer_rows(store, filters, order)
     fmt = settings.fmt
     if fmt == "xlsx":
         return _write_xlsx(rows, keys, settings, out, options)
     if fmt in ("json", "jsonl"):
-        return _write_json(rows, settings, out, options)
+        return _write_json(rows, keys, settings, out, options)
     return _write_csv(rows, keys, settings, out, options)
 
 
@@ -164,7 +176,20 @@ def _plain(key: str, value: Any, settings: ExportSettings, options: OptionSet, l
         return options.label(key, value, settings.lang)
     if kind == "flag":
         return "true" if value else "false"
+    if kind == "decimal":
+        return decimal_text(value)
     return value
+
+
+def _is_custom_number(key: str) -> bool:
+    spec = BY_KEY.get(key)
+    return spec is not None and spec.custom and spec.kind in ("integer", "decimal")
+
+
+def decimal_text(value: float) -> str:
+    """A decimal field's value in full (``0.00001``, ``1234.5``), never in exponent notation: the
+    shortest text that reads back as the same number."""
+    return format(Decimal(repr(float(value))), "f")
 
 
 def _write_csv(
@@ -177,26 +202,37 @@ def _write_csv(
     )
     labels = settings.labels
     writer.writerow([header_for(k, settings.headers, settings.followups) for k in keys])
+    # a custom number field holds numbers only: -3 is a number to a spreadsheet, never a formula
+    numbers = set() if settings.followups else {k for k in keys if _is_custom_number(k)}
     n = 0
     for n, row in enumerate(rows, start=1):
         cells = []
         for key in keys:
             value = _plain(key, row.get(key), settings, options, labels)
-            cells.append("" if value is None else neutralise(str(value)))
+            if value is None:
+                cells.append("")
+            else:
+                cells.append(str(value) if key in numbers else neutralise(str(value)))
         writer.writerow(cells)
     out.flush()
     return n
 
 
-def _write_json(rows: Iterator[dict[str, Any]], settings: ExportSettings, out: IO[str], options: OptionSet) -> int:
-    from .render import customer_machine, write_machine
+def _write_json(
+    rows: Iterator[dict[str, Any]], keys: Sequence[str], settings: ExportSettings, out: IO[str], options: OptionSet
+) -> int:
+    from .render import machine_projector, write_machine
+
+    project = machine_projector(options, settings.lang, settings.reveal)
+    custom = [k for k in keys if k in BY_KEY and BY_KEY[k].custom]
 
     def machine(row: dict[str, Any]) -> dict[str, Any]:
         if settings.followups:
             return row
-        archived_at = row.get("archived_at")
-        data = customer_machine(row, options, settings.lang, settings.reveal)
-        data["archived_at"] = archived_at
+        data = project({k: v for k, v in row.items() if k not in custom})
+        data["archived_at"] = row.get("archived_at")
+        if custom:  # after the built-in keys, each choice field with its KEY_label
+            data.update(project({k: row.get(k) for k in custom}))
         return data
 
     return write_machine((machine(r) for r in rows), settings.fmt, out)
@@ -228,6 +264,7 @@ def _write_xlsx(
     date_keys = (
         {"date", "next_date"} if settings.followups else {k for k in keys if k in BY_KEY and BY_KEY[k].kind == "date"}
     )
+    number_keys = set() if settings.followups else {k for k in keys if _is_custom_number(k)}
     n = 0
     for n, row in enumerate(rows, start=1):
         fill = lost if not settings.followups and row.get("status") == "lost" else None
@@ -242,18 +279,24 @@ def _write_xlsx(
                 out_value = value / 100
             elif key in ("version", "satisfaction", "id") and isinstance(value, int):
                 out_value = value
+            elif key in number_keys and isinstance(value, (int, float)):
+                out_value = int(value) if BY_KEY[key].kind == "integer" else float(value)
             else:
                 plain = _plain(key, value, settings, options, settings.labels)
                 out_value = plain if isinstance(plain, (int, float)) else str(plain)
             cell = WriteOnlyCell(ws, value=out_value)
-            if isinstance(out_value, str):
+            if type(out_value) is float and key in number_keys and float(f"{out_value:.16g}") != out_value:
+                # openpyxl writes numbers with 16 digits; a double may need 17 to read back the same
+                cell = WriteOnlyCell(ws, value=repr(out_value))
+                cell.data_type = "n"
+            elif isinstance(out_value, str):
                 cell.data_type = "s"  # typed text: never a formula, phones and IDs stay text
                 if key in ("phone", "id", "customer_id"):
                     cell.number_format = "@"
             elif isinstance(out_value, dt.date):
                 cell.number_format = "yyyy-mm-dd"
-            elif isinstance(out_value, float):
-                cell.number_format = "0.00"
+            elif isinstance(out_value, float) and key not in number_keys:
+                cell.number_format = "0.00"  # yuan; a decimal field keeps General: 0.125 stays 0.125
             if fill is not None:
                 cell.fill = fill
             cells.append(cell)

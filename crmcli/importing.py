@@ -8,6 +8,11 @@ Python and written in chunks with ``executemany``, all inside one ``BEGIN IMMEDI
 Values are checked by the same rules as ``crm add`` (:func:`crmcli.customers.clean_value`, whose
 logic the converters follow exactly; a test holds them to it), so a message for a bad cell reads
 the same as for a bad ``--flag``.
+
+Custom fields (``crm fields add``) are loaded from the database first (``customers.columns``):
+their columns are matched by key or either label, converted by their type and written, updated
+and undone like the built-in ones. A retired one takes no new values: a row may carry its value
+only where that leaves the record unchanged.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
+import math
 import operator
 import os
 import re
@@ -25,10 +31,10 @@ from pathlib import Path
 from typing import IO, Any
 
 from . import clock, i18n, ids, parsing
-from .customers import COLUMNS as CUSTOMER_COLUMNS
-from .customers import SELECT_COLUMNS, Context, clean_value, update
+from .custom_fields import parse_decimal, parse_integer
+from .customers import Context, clean_value, columns, update
 from .errors import Conflict, CrmError, NotFound, ParseError, UsageError, ValidationError
-from .fields import BY_KEY, CHOICE_FIELDS, FIELDS, REQUIRED, SEED_KEYS, header_aliases, header_key
+from .fields import BY_KEY, REQUIRED, SEED_KEYS, all_fields, custom_keys, header_aliases, header_key
 from .options import OptionSet
 from .readers import Source
 from .storage import Store
@@ -98,6 +104,10 @@ _EMAIL_FAST = re.compile(
     re.ASCII,
 )
 _AMOUNT_FAST = re.compile(r"([0-9]+)(?:\.([0-9]{1,2}))?", re.ASCII)
+# Custom number fields: plain unsigned numbers below 10^15 (custom_fields.parse_integer/parse_decimal
+# accept them with the same result; anything else goes through those parsers).
+_INTEGER_FAST = re.compile(r"[0-9]{1,15}", re.ASCII)
+_DECIMAL_FAST = re.compile(r"[0-9]{1,15}(?:\.[0-9]{1,15})?", re.ASCII)
 # Eight letters (or ideographs) in a row, none an x: such text cannot normalise to a vague
 # placeholder (those are at most 7 characters, or only dashes, dots, question marks or x's).
 _WORDY = re.compile(r"[^\W\d_xX\uff38\uff58]{8}")
@@ -334,13 +344,27 @@ def customer_converter(
     dayfirst: bool | None = None,
     date_format: str | None = None,
     excel_epoch: Any = None,
+    allow_retired: bool = False,
 ) -> Callable[[Any], Any]:
     """One function that turns a raw cell into the stored value of field ``key`` (None for empty),
-    by the rules of :func:`crmcli.customers.clean_value`; raises ValidationError."""
+    by the rules of :func:`crmcli.customers.clean_value`; raises ValidationError.
+
+    Custom fields (:mod:`crmcli.custom_fields`) are converted by their type like built-in ones.
+    A retired custom field refuses every value, as ``clean_value`` does, unless ``allow_retired``
+    (as ``clean_value(..., allow_retired=True)``): the import then accepts a value only where it
+    leaves the record unchanged (see ``_CustomerWriter``)."""
     if key in ("archived", "version", "created_at", "updated_at", "archived_at"):
         return _restore_converter(key)
     spec = BY_KEY[key]
     kind, required, max_len = spec.kind, spec.required, spec.max_len
+    retired = spec.custom and not spec.editable
+    if retired and not allow_retired:
+
+        def refuse(raw: Any) -> Any:
+            raise ValidationError(key, raw, "field_retired")
+
+        return refuse
+    old_options = retired  # a retired field's old values may use retired options too
     placeholder = parsing.check_not_placeholder
 
     def finish(text: str, value: Any) -> Any:
@@ -352,7 +376,7 @@ def customer_converter(
         if required and not _WORDY.search(text):
             placeholder(text)
         if kind == "choice":
-            return options.resolve(key, text)
+            return options.resolve(key, text, allow_retired=old_options)
         if kind == "phone":
             if "*" in text:
                 raise ParseError("masked_phone")
@@ -378,7 +402,15 @@ def customer_converter(
             return parsing.parse_grade(text)
         if kind == "id":
             return ids.check_explicit(text)
-        if spec.editable:
+        if spec.custom and kind == "integer":
+            if _INTEGER_FAST.fullmatch(text):
+                return int(text)
+            return parse_integer(text)
+        if spec.custom and kind == "decimal":
+            if _DECIMAL_FAST.fullmatch(text):
+                return float(text)
+            return parse_decimal(text)
+        if spec.editable or spec.custom:
             return text
         raise ValidationError(key, text, "not_editable")
 
@@ -395,6 +427,11 @@ def customer_converter(
                 and not isinstance(raw, bool)
             ):
                 return _excel_serial(key, raw, excel_epoch)
+            if kind == "decimal" and spec.custom and isinstance(raw, (int, float)) and not isinstance(raw, bool):
+                # A number cell (XLSX, JSON) is the value itself: 1e-05 needs no text round trip.
+                if not math.isfinite(raw) or abs(raw) >= 10**15:
+                    raise ValidationError(key, raw, "decimal_format")
+                return float(raw)
             try:
                 raw = _text_of(raw)
             except ParseError as exc:
@@ -650,6 +687,8 @@ def make_plan(headers: Sequence[str], settings: Settings, options: OptionSet, so
     mapping = settings.mapping
     target = settings.target or detect_target(headers)
     aliases = followup_aliases() if target == "followups" else customer_aliases()
+    # industry_label, tier_label etc. from our own JSON export: the code column carries the value
+    label_columns = {header_key(f.key) + "label" for f in all_fields() if f.kind == "choice"}
     explicit = {name: _field_of(value, aliases) for name, value in mapping.columns.items()}
     explicit_keys = {header_key(name): value for name, value in explicit.items()}
     ignore = {header_key(name) for name in mapping.ignore}
@@ -672,8 +711,8 @@ def make_plan(headers: Sequence[str], settings: Settings, options: OptionSet, so
             key = ""
         elif norm in aliases:
             key = aliases[norm]
-        elif target == "customers" and norm.endswith("label") and norm[: -len("label")] in CHOICE_FIELDS:
-            key = ""  # industry_label etc. from our own JSON export: the code column carries the value
+        elif target == "customers" and norm in label_columns:
+            key = ""
         elif norm in template_columns:
             continue
         else:
@@ -712,7 +751,12 @@ def _converter(target: str, key: str, options: OptionSet, mapping: Mapping_, sou
             key, options, dayfirst=mapping.dayfirst, date_format=mapping.date_format, excel_epoch=source.excel_epoch
         )
     return customer_converter(
-        key, options, dayfirst=mapping.dayfirst, date_format=mapping.date_format, excel_epoch=source.excel_epoch
+        key,
+        options,
+        dayfirst=mapping.dayfirst,
+        date_format=mapping.date_format,
+        excel_epoch=source.excel_epoch,
+        allow_retired=True,  # a retired custom field's values are refused unless unchanged (the writer checks)
     )
 
 
@@ -867,6 +911,7 @@ def run_import(
     """Import ``source``. All-or-nothing unless ``settings.skip_invalid``; raises ImportFailed
     (nothing written) when rows are bad. Returns the summary (also for ``dry_run``)."""
     settings.check()
+    columns(store.conn)  # this database's custom fields: headers, converters and columns know them
     plan = make_plan(source.headers, settings, options, source)
     summary = Summary(
         source=settings.source_name,
@@ -952,9 +997,12 @@ def _clean_defaults(plan: Plan, settings: Settings, options: OptionSet) -> dict[
                 raise ValidationError("set", key, "unknown_field", details={"fields": ", ".join(FOLLOWUP_KEYS)})
             value = followup_converter(key, options)(raw)
         else:
-            if key not in BY_KEY or not BY_KEY[key].editable:
+            if key not in BY_KEY or not (BY_KEY[key].editable or BY_KEY[key].custom):  # retired: clean_value says so
                 raise ValidationError(
-                    "set", key, "unknown_field", details={"fields": ", ".join(f.key for f in FIELDS if f.editable)}
+                    "set",
+                    key,
+                    "unknown_field",
+                    details={"fields": ", ".join(f.key for f in all_fields() if f.editable)},
                 )
             value = clean_value(key, raw, options)
         if value is not None:
@@ -990,15 +1038,21 @@ class _CustomerWriter:
         self.by_other = [k for k in settings.match if k != "id"]
         self.update_mode = settings.on_duplicate == "update"
         self.today = clock.today().isoformat()
+        # The custom fields' columns follow the built-in ones; a retired one takes no new values.
+        custom = custom_keys()
+        self.columns = columns()
+        self.insert_columns = (*INSERT_COLUMNS, *custom)
+        self.retired = frozenset(k for k in custom if not BY_KEY[k].editable)
         self.insert_sql = (
-            f"INSERT INTO customers ({', '.join(INSERT_COLUMNS)}) VALUES ({', '.join('?' * len(INSERT_COLUMNS))})"
+            f"INSERT INTO customers ({', '.join(self.insert_columns)}) "
+            f"VALUES ({', '.join('?' * len(self.insert_columns))})"
         )
 
     def _existing(self, column: str, values: list[str]) -> dict[str, dict[str, Any]]:
         if not values:
             return {}
-        cols = SELECT_COLUMNS if self.update_mode else "id"
-        keys = CUSTOMER_COLUMNS if self.update_mode else ("id",)
+        keys = self.columns if self.update_mode else ("id",)
+        cols = ", ".join(keys)
         found: dict[str, dict[str, Any]] = {}
         sql = f"SELECT {cols}, {column} FROM customers WHERE {column} IN (SELECT value FROM json_each(?)) ORDER BY id"
         for row in self.conn.execute(sql, (json.dumps(values, ensure_ascii=False),)):
@@ -1038,6 +1092,10 @@ class _CustomerWriter:
             if not _REQUIRED.issubset(record):  # values are never empty: converters drop those
                 missing = [k for k in REQUIRED if record.get(k) in (None, "")]
                 bad.append((line, cells, [ValidationError(k, None, "required", row=line) for k in missing]))
+                continue
+            if self.retired and not self.retired.isdisjoint(record):
+                stale = [k for k in record if k in self.retired]
+                bad.append((line, cells, [ValidationError(k, record[k], "field_retired", row=line) for k in stale]))
                 continue
             if "id" in record:
                 m = ids.ID_RE.match(record["id"])
@@ -1089,6 +1147,9 @@ class _CustomerWriter:
         if mode == "skip":
             self.summary.unchanged += 1
             return None
+        for key in self.retired.intersection(values):
+            if match.get(key) != values[key]:  # a retired field keeps its values but takes no new ones
+                return ValidationError(key, values[key], "field_retired", row=line)
         changes = {k: v for k, v in values.items() if k in BY_KEY and BY_KEY[k].editable and k != "id"}
         if not match.get("_pending"):  # a stored customer: update it, audited
             changed = update(self.conn, match, {k: v for k, v in changes.items() if match.get(k) != v}, self.ctx)
@@ -1137,7 +1198,7 @@ class _CustomerWriter:
                 )
         records.sort(key=_by_id)  # in key order: the primary-key index is written page by page
         try:
-            conn.executemany(self.insert_sql, [list(map(r.get, INSERT_COLUMNS)) for r in records])
+            conn.executemany(self.insert_sql, [list(map(r.get, self.insert_columns)) for r in records])
         except sqlite3.IntegrityError as exc:
             raise CrmError(f"could not write customers: {exc}") from exc
         if followups:
@@ -1296,6 +1357,7 @@ def undo(store: Store, batch: int, ctx: Context, *, force: bool = False) -> Undo
     would throw away later work."""
     ctx.command = "import undo"
     result = UndoResult(batch)
+    columns(store.conn)  # custom fields: their audited changes are reverted like the others
     with store.write() as conn:
         row = conn.execute("SELECT undone_at FROM import_batches WHERE id = ?", (batch,)).fetchone()
         if row is None:
@@ -1371,10 +1433,11 @@ def _changed_since(conn: sqlite3.Connection, customer_id: str, batch: int) -> bo
 
 
 def _get(conn: sqlite3.Connection, customer_id: str) -> dict[str, Any]:
-    row = conn.execute(f"SELECT {SELECT_COLUMNS} FROM customers WHERE id = ?", (customer_id,)).fetchone()
+    keys = columns()
+    row = conn.execute(f"SELECT {', '.join(keys)} FROM customers WHERE id = ?", (customer_id,)).fetchone()
     if row is None:
         raise NotFound(f"no customer {customer_id}")
-    return dict(zip(CUSTOMER_COLUMNS, row))
+    return dict(zip(keys, row))
 
 
 def _typed(key: str, text: str | None) -> Any:
@@ -1384,6 +1447,8 @@ def _typed(key: str, text: str | None) -> Any:
     spec = BY_KEY.get(key)
     if spec is not None and spec.kind in ("amount", "integer", "flag"):
         return int(text)
+    if spec is not None and spec.kind == "decimal":
+        return float(text)
     return text
 
 

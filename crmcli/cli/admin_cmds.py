@@ -12,7 +12,10 @@ options_app = typer.Typer(cls=CrmGroup, no_args_is_help=True, help=h(
     "Option lists of the dropdown fields (industry, type, source, status, channel, kind).",
     "下拉字段的选项列表（行业、客户类型、来源、状态、跟进方式、类别）。",
 ))
-config_app = typer.Typer(cls=CrmGroup, no_args_is_help=True, help=h("Shared settings: id-prefix, user.", "共享设置：id-prefix（编号前缀）、user（用户名）。"))
+config_app = typer.Typer(cls=CrmGroup, no_args_is_help=True, help=h(
+    "Settings shared by everyone using this database: id-prefix, user, stale-months, grade-rule, priority weights (crm config list).",
+    "使用此数据库的所有人共享的设置：id-prefix、user、stale-months、grade-rule、优先级权重（crm config list）。",
+))
 
 FieldArg = Annotated[str, typer.Argument(help=h("the dropdown field, e.g. industry", "下拉字段，如 industry"))]
 
@@ -92,7 +95,7 @@ def options_retire(
 
 
 @config_app.command("get", help=h("Print one setting.", "显示一个设置。"))
-def config_get(key: Annotated[str, typer.Argument(help="id-prefix | user")]) -> None:
+def config_get(key: Annotated[str, typer.Argument(help=h("a setting, e.g. id-prefix (crm config list shows all)", "设置名，如 id-prefix（crm config list 列出全部）"))]) -> None:
     from .. import config
 
     typer.echo(config.get(state().store(), key))
@@ -100,7 +103,7 @@ def config_get(key: Annotated[str, typer.Argument(help="id-prefix | user")]) -> 
 
 @config_app.command("set", help=h("Change a setting: crm config set id-prefix KH", "修改设置：crm config set id-prefix KH"))
 def config_set(
-    key: Annotated[str, typer.Argument(help="id-prefix | user")],
+    key: Annotated[str, typer.Argument(help=h("a setting, e.g. id-prefix (crm config list shows all)", "设置名，如 id-prefix（crm config list 列出全部）"))],
     value: Annotated[str, typer.Argument()],
 ) -> None:
     from .. import config
