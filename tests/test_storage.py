@@ -89,3 +89,15 @@ def test_shared_mode_database_is_warned_about(crm, isolated_env: Path):
     result = crm("list")
     assert result.exit_code == 0
     assert "chmod 600" in result.stderr
+
+
+def test_customer_indexes_are_the_selective_ones(isolated_env: Path):
+    open_store(isolated_env).close()
+    names = {r[0] for r in sqlite3.connect(isolated_env).execute(
+        "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'customers' AND name LIKE 'idx_%'"
+    )}
+    for wanted in ("idx_customers_status", "idx_customers_owner", "idx_customers_phone_key", "idx_customers_email",
+                   "idx_customers_archived_last_contact", "idx_customers_next_date", "idx_customers_first_contact"):
+        assert wanted in names
+    for dropped in ("idx_customers_industry", "idx_customers_source", "idx_customers_grade", "idx_customers_archived_status"):
+        assert dropped not in names  # a handful of values each: a scan is cheaper, inserts pay less
