@@ -9,13 +9,17 @@ from typing import Any
 
 from . import clock, config, ids, parsing
 from .errors import Conflict, NotFound, ParseError, UsageError, ValidationError
-from .fields import BY_KEY, FIELDS, REQUIRED
+from .fields import BY_KEY, FIELDS, REQUIRED, SEED_KEYS
 from .options import OptionSet
 from .storage import Store
 
 Record = dict[str, Any]
 COLUMNS: tuple[str, ...] = tuple(f.key for f in FIELDS) + ("archived_at",)
 SELECT_COLUMNS = ", ".join(COLUMNS)
+PORTABLE_COLUMNS: tuple[str, ...] = (
+    *SEED_KEYS, "grade", "next_date", "archived", "archived_at", "created_at", "updated_at", "version",
+)
+"""What a customer carries from one database to another: export writes these, import reads them."""
 
 
 def columns(conn: sqlite3.Connection | None = None) -> tuple[str, ...]:

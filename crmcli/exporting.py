@@ -23,25 +23,16 @@ from pathlib import Path
 from typing import IO, Any
 
 from . import clock, config, parsing
-from .customers import columns
+from .customers import PORTABLE_COLUMNS, columns
 from .errors import UsageError
-from .fields import BY_KEY, SEED_KEYS, custom_keys
+from .fields import BY_KEY, custom_keys
 from .importing import FOLLOWUP_KEYS, FOLLOWUP_LABELS
 from .options import OptionSet
 from .query import Filters, order_by
 from .storage import Store
 
 FORMATS = ("csv", "tsv", "xlsx", "json", "jsonl")
-EXPORT_COLUMNS: tuple[str, ...] = (
-    *SEED_KEYS,
-    "grade",
-    "next_date",
-    "archived",
-    "archived_at",
-    "created_at",
-    "updated_at",
-    "version",
-)
+EXPORT_COLUMNS = PORTABLE_COLUMNS
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 LOST_FILL = "FFC7CE"
 EXTRA_LABELS = {"archived_at": ("归档时间", "Archived at")}

@@ -32,9 +32,10 @@ from typing import IO, Any
 
 from . import clock, i18n, ids, parsing
 from .custom_fields import parse_decimal, parse_integer
-from .customers import Context, clean_value, columns, update
+from .customers import PORTABLE_COLUMNS, Context, clean_value, columns, update
 from .errors import Conflict, CrmError, NotFound, ParseError, UsageError, ValidationError
-from .fields import BY_KEY, REQUIRED, SEED_KEYS, all_fields, custom_keys, header_aliases, header_key
+from .fields import BY_KEY, REQUIRED, all_fields, custom_keys, header_aliases, header_key
+from .followups import FOLLOWUP_COLUMNS
 from .options import OptionSet
 from .readers import Source
 from .storage import Store
@@ -49,32 +50,8 @@ MATCH_KEYS = ("id", "phone", "email")
 # Customer columns an import may set besides the editable fields: what our own export carries,
 # so that export --reveal -> import reproduces the records exactly.
 RESTORE_KEYS = ("archived", "archived_at", "created_at", "updated_at", "version")
-INSERT_COLUMNS: tuple[str, ...] = (
-    *SEED_KEYS,
-    "grade",
-    "next_date",
-    "archived",
-    "archived_at",
-    "created_at",
-    "updated_at",
-    "version",
-    "phone_key",
-    "batch_id",
-)
-FOLLOWUP_KEYS: tuple[str, ...] = (
-    "id",
-    "customer_id",
-    "date",
-    "content",
-    "result",
-    "next_step",
-    "next_date",
-    "channel",
-    "kind",
-    "satisfaction",
-    "by",
-    "created_at",
-)
+INSERT_COLUMNS: tuple[str, ...] = (*PORTABLE_COLUMNS, "phone_key", "batch_id")
+FOLLOWUP_KEYS = FOLLOWUP_COLUMNS
 FOLLOWUP_LABELS: dict[str, tuple[str, str]] = {
     "id": ("跟进编号", "Follow-up ID"),
     "customer_id": ("客户编号", "Customer ID"),
