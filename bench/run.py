@@ -96,6 +96,8 @@ def startup(env_base: dict[str, str], repeat: int) -> list[dict[str, object]]:
 
 def queries(db: Path, env_base: dict[str, str], repeat: int) -> list[dict[str, object]]:
     env = {**env_base, "CRM_DB": str(db), "CRM_TODAY": TODAY}
+    # Bring the schema up to date (new migrations, indexes) before anything is timed.
+    subprocess.run(crm("list", "--limit", "1", "--format", "ids"), env=env, check=True, capture_output=True)
     conn = sqlite3.connect(db)
     owner = conn.execute("SELECT owner FROM customers GROUP BY owner ORDER BY count(*) LIMIT 1").fetchone()[0]
     conn.close()
@@ -106,14 +108,21 @@ def queries(db: Path, env_base: dict[str, str], repeat: int) -> list[dict[str, o
         "ORDER BY coalesce(last_followup, first_contact)"
     )
     list_sql = f"SELECT * FROM customers WHERE status = 'intent' AND owner = '{owner}' AND archived = 0 ORDER BY id"
-    search_sql = (
-        "SELECT * FROM customers WHERE archived = 0 AND (name LIKE '%采购%' OR contact LIKE '%采购%' OR needs LIKE '%采购%' "
-        "OR notes LIKE '%采购%' OR id IN (SELECT customer_id FROM followups WHERE content LIKE '%采购%')) ORDER BY id"
-    )
+    # The very clause crm search runs, with its parameters written in.
+    from crmcli.query import text_match
+
+    clause, params = text_match("采购")
+    for value in params:
+        clause = clause.replace("?", "'" + str(value).replace("'", "''") + "'", 1)
+    search_sql = f"SELECT * FROM customers WHERE archived = 0 AND {clause} ORDER BY id"
     pivot_sql = "SELECT industry, status, count(*) FROM customers WHERE archived = 0 GROUP BY industry, status"
+    # The closest plain SQL to the agenda: due next steps, then the top 10 by a priority score.
     today_sql = (
-        f"SELECT * FROM customers WHERE archived = 0 AND status != 'lost' AND (next_date <= '{TODAY}' "
-        "OR 1) ORDER BY coalesce(last_followup, first_contact) LIMIT 20"
+        f"SELECT * FROM customers WHERE archived = 0 AND status != 'lost' AND next_date <= '{TODAY}' ORDER BY next_date; "
+        "SELECT *, (CASE status WHEN 'intent' THEN 4 WHEN 'active' THEN 3 WHEN 'potential' THEN 2 WHEN 'paused' THEN 1 "
+        "ELSE 0 END) + (CASE grade WHEN 'A' THEN 3 WHEN 'B' THEN 2 WHEN 'C' THEN 1 ELSE 0 END) + 6.0 * min(max("
+        f"julianday('{TODAY}') - julianday(coalesce(last_followup, first_contact)), 0) / 92.0, 2.0) AS s "
+        "FROM customers WHERE archived = 0 AND status != 'lost' ORDER BY s DESC LIMIT 10"
     )
     return [
         compare("crm stale --format json", crm("stale", "--format", "json"), shell(db, stale_sql), env, repeat),
