@@ -161,34 +161,47 @@ def field_help(f: Field) -> str:
     return f"{f.zh} / {f.en}{star}" if LANG == "zh" else f"{f.en} ({f.zh}){star}"
 
 
+def with_extra_options(
+    func: Callable[..., Any],
+    replaced: str,
+    extra: list[tuple[str, Any, Any]],
+    collect: Callable[[dict[str, Any]], Any],
+) -> Callable[..., Any]:
+    """``func`` with keyword options generated at import time: ``extra`` is (name, Annotated
+    type, default) each; ``collect`` turns their values into ``func``'s ``replaced`` argument.
+    Typer reads the signature built here, so the options need no hand-written parameters."""
+    sig = inspect.signature(func)
+    hints = typing.get_type_hints(func, include_extras=True)
+    params = [p.replace(annotation=hints.get(p.name, p.annotation)) for p in sig.parameters.values() if p.name != replaced]
+    annotations = {k: v for k, v in hints.items() if k != replaced}
+    for name, ann, default in extra:
+        params.append(inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=ann))
+        annotations[name] = ann
+
+    def wrapper(**kwargs: Any) -> Any:
+        values = {name: kwargs.pop(name) for name, _, _ in extra}
+        return func(**{replaced: collect(values)}, **kwargs)
+
+    wrapper.__signature__ = sig.replace(parameters=params)  # type: ignore[attr-defined]
+    wrapper.__annotations__ = annotations
+    wrapper.__name__ = func.__name__
+    wrapper.__doc__ = func.__doc__
+    wrapper.__module__ = func.__module__
+    return wrapper
+
+
 def with_field_options(exclude: Iterable[str] = ()) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Give a command one ``--<field-key>`` option per editable field, generated from FIELDS so
-    the flags can never drift from the field list. The values arrive in a ``fields`` dict."""
+    the flags can never drift from the field list. The values given arrive in a ``fields`` dict."""
     skip = set(exclude)
-    editable = [f for f in FIELDS if f.editable and f.key not in skip]
+    extra = [
+        (f.key, Annotated[Optional[str], typer.Option(f.flag, help=field_help(f), show_default=False)], None)  # noqa: UP045
+        for f in FIELDS
+        if f.editable and f.key not in skip
+    ]
 
     def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
-        sig = inspect.signature(func)
-        params = [p for p in sig.parameters.values() if p.name != "fields"]
-        hints = typing.get_type_hints(func, include_extras=True)
-        params = [p.replace(annotation=hints.get(p.name, p.annotation)) for p in params]
-        annotations = {k: v for k, v in hints.items() if k != "fields"}
-        for f in editable:
-            ann = Annotated[Optional[str], typer.Option(f.flag, help=field_help(f), show_default=False)]  # noqa: UP045
-            params.append(inspect.Parameter(f.key, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=ann))
-            annotations[f.key] = ann
-
-        def wrapper(**kwargs: Any) -> Any:
-            values = {f.key: kwargs.pop(f.key) for f in editable}
-            given = {k: v for k, v in values.items() if v is not None}
-            return func(fields=given, **kwargs)
-
-        wrapper.__signature__ = sig.replace(parameters=params)  # type: ignore[attr-defined]
-        wrapper.__annotations__ = annotations
-        wrapper.__name__ = func.__name__
-        wrapper.__doc__ = func.__doc__
-        wrapper.__module__ = func.__module__
-        return wrapper
+        return with_extra_options(func, "fields", extra, lambda values: {k: v for k, v in values.items() if v is not None})
 
     return decorate
 

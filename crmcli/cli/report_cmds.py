@@ -1,16 +1,14 @@
 """crm report pivot | funnel | sources | activity | service | monthly."""
 
 
-import inspect
 import sys
-import typing
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, Optional
 
 import typer
 
-from .common import CrmGroup, FormatOpt, check_format, err, h, option_completer, state
+from .common import CrmGroup, FormatOpt, check_format, err, h, option_completer, state, with_extra_options
 
 report_app = typer.Typer(cls=CrmGroup, no_args_is_help=True, help=h(
     "Reports: pivot tables, the sales funnel, sources, activity per owner, service satisfaction, the monthly report.",
@@ -53,33 +51,19 @@ _FILTER_PARAMS: list[tuple[str, Any]] = [
 
 def with_customer_filters(func: Callable[..., Any]) -> Callable[..., Any]:
     """Give a report the ``crm list`` customer filters; they arrive as ``filters`` (query.Filters)."""
-    sig = inspect.signature(func)
-    hints = typing.get_type_hints(func, include_extras=True)
-    params = [p.replace(annotation=hints.get(p.name, p.annotation)) for p in sig.parameters.values() if p.name != "filters"]
-    annotations = {k: v for k, v in hints.items() if k != "filters"}
-    for name, ann in _FILTER_PARAMS:
-        default = False if name in ("f_archived", "f_all") else None
-        params.append(inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=ann))
-        annotations[name] = ann
+    extra = [(name, ann, False if name in ("f_archived", "f_all") else None) for name, ann in _FILTER_PARAMS]
 
-    def wrapper(**kwargs: Any) -> Any:
+    def collect(values: dict[str, Any]) -> Any:
         from .customer_cmds import build_filters
 
-        values = {name: kwargs.pop(name) for name, _ in _FILTER_PARAMS}
-        filters = build_filters(
+        return build_filters(
             status=values["f_status"], industry=values["f_industry"], type_=values["f_type"],
             source=values["f_source"], owner=values["f_owner"], grade=values["f_grade"],
             first_contact_from=values["f_first_contact_from"], first_contact_to=values["f_first_contact_to"],
             archived=values["f_archived"], all_=values["f_all"],
         )
-        return func(filters=filters, **kwargs)
 
-    wrapper.__signature__ = sig.replace(parameters=params)  # type: ignore[attr-defined]
-    wrapper.__annotations__ = annotations
-    wrapper.__name__ = func.__name__
-    wrapper.__doc__ = func.__doc__
-    wrapper.__module__ = func.__module__
-    return wrapper
+    return with_extra_options(func, "filters", extra, collect)
 
 
 def _date(name: str, value: str | None) -> Any:
