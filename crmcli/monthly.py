@@ -20,7 +20,7 @@ from . import clock, reports
 from .errors import Conflict, StoreError, UsageError
 from .options import OptionSet
 from .query import Filters
-from .reports import Col, Report
+from .reports import Col, Report, display_value
 
 FORMATS = {".xlsx": "xlsx", ".md": "markdown", ".markdown": "markdown"}
 
@@ -243,15 +243,7 @@ def write(report: MonthlyReport, path: Path, *, lang: str = "en", force: bool = 
 
 def _cell_text(col: Col, value: Any, row: dict[str, Any]) -> str:
     kind = row.get("_kind", col.kind) if col.key == "value" else col.kind
-    if value is None:
-        return ""
-    if kind == "amount":
-        return f"{float(value):,.2f}"
-    if kind == "share":
-        return f"{float(value) * 100:.1f}%"
-    if kind == "avg":
-        return f"{float(value):.2f}"
-    return str(value)
+    return display_value(kind, value)
 
 
 def _md_escape(text: str) -> str:

@@ -747,3 +747,18 @@ def month_bounds(month: str) -> tuple[date, date]:
         raise UsageError(f"--month expects YYYY-MM, not {month!r}")
     first = date(int(m.group(1)), int(m.group(2)), 1)
     return first, _next_month(first) - timedelta(days=1)
+
+
+def display_value(kind: str, value: Any) -> str:
+    """A report cell as people read it: money with separators, shares as percentages."""
+    if value is None:
+        return ""
+    if kind == "amount":
+        return f"{float(value):,.2f}"
+    if kind == "share":
+        return f"{float(value) * 100:.1f}%"
+    if kind == "avg":
+        return f"{float(value):.2f}"
+    if kind == "number" and isinstance(value, float):
+        return f"{value:,.4f}".rstrip("0").rstrip(".")
+    return str(value)

@@ -78,23 +78,10 @@ def _date(name: str, value: str | None) -> Any:
         raise ValidationError(name, value, exc.reason, details=dict(exc.details)) from None
 
 
-def display_value(kind: str, value: Any) -> str:
-    if value is None:
-        return ""
-    if kind == "amount":
-        return f"{float(value):,.2f}"
-    if kind == "share":
-        return f"{float(value) * 100:.1f}%"
-    if kind == "avg":
-        return f"{float(value):.2f}"
-    if kind == "number" and isinstance(value, float):
-        return f"{value:,.4f}".rstrip("0").rstrip(".")
-    return str(value)
-
-
 def emit_report(report: Any, fmt: str, *, chart: bool | None, totals: bool) -> None:
     """A report as a table (with a bar chart on a terminal, or with --chart) or a machine format."""
     from .. import render
+    from ..reports import display_value
 
     st = state()
     rows = report.all_rows(totals)
