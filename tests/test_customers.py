@@ -209,3 +209,13 @@ def test_add_prompts_for_missing_required_fields_on_a_terminal(crm, monkeypatch)
     customer_id = result.stdout.strip().splitlines()[-1]
     data = json.loads(crm.ok("show", customer_id, "--format", "json", "--reveal"))
     assert (data["contact"], data["phone"], data["source"], data["needs"]) == ("王强", "13812345678", "online", "采购")
+
+
+def test_show_lists_the_latest_follow_ups(crm, add):
+    customer_id = add()
+    for day in range(1, 8):
+        crm.ok("log", customer_id, f"第{day}次跟进", "--date", f"2024-06-0{day}", "--channel", "wechat")
+    out = crm.ok("show", customer_id)
+    assert "Latest follow-ups" in out and "WeChat" in out
+    assert "第7次跟进" in out and "第3次跟进" in out and "第2次跟进" not in out  # the five latest
+    assert "最近跟进" in crm.ok("--lang", "zh", "show", customer_id)

@@ -108,7 +108,10 @@ def register(app: typer.Typer) -> None:
         else:
             typer.echo(i18n.message("added", st.lang, id=record["id"], name=record["name"]))
 
-    @app.command(help=h("Show one customer with its latest follow-ups.", "显示一个客户及其最近的跟进记录。"))
+    @app.command(help=h(
+        "Show one customer: every field, then the five latest follow-ups (all of them: crm history ID).",
+        "显示一个客户：全部字段，以及最近五条跟进记录（全部记录：crm history ID）。",
+    ))
     def show(customer_id: IdArg, fmt: FormatOpt = "table", reveal: RevealOpt = False) -> None:
         from .. import customers, options, render
 
@@ -129,6 +132,20 @@ def register(app: typer.Typer) -> None:
         shown = render.customer_display(record, opts, st.lang, reveal)
         pairs = [(BY_KEY[k].label(st.lang), shown[k]) for k in all_columns() if k in BY_KEY]
         render.key_values(pairs, title=f"{record['id']}  {record['name']}")
+        from .. import followups
+
+        latest = followups.list_for(store.conn, record["id"], limit=SHOW_FOLLOWUPS)
+        if latest:
+            columns = [render.Column(k, zh if st.lang == "zh" else en) for k, en, zh in (
+                ("date", "Date", "日期"), ("channel", "Channel", "方式"), ("content", "Follow-up", "跟进内容"),
+                ("result", "Result", "结果"), ("next_step", "Next step", "下一步"), ("by", "By", "跟进人"),
+            )]
+            rows = [
+                {**{k: "" if v is None else str(v) for k, v in f.items()},
+                 "channel": opts.label("channel", f["channel"], st.lang) if f["channel"] else ""}
+                for f in latest
+            ]
+            render.table(rows, columns, title="最近跟进" if st.lang == "zh" else "Latest follow-ups")
 
     @app.command(help=h(
         "Change fields of a customer: crm edit ID --status active --amount 12000. An empty value clears an optional field. "
@@ -313,6 +330,7 @@ def parse_columns(columns: str | None, default: list[str]) -> list[str]:
 
 
 TABLE_DEFAULT_LIMIT = 100
+SHOW_FOLLOWUPS = 5
 
 
 def list_listing(*, columns: str | None, fmt: str, reveal: bool) -> None:
