@@ -326,9 +326,19 @@ def today_agenda(
     score_sql, score_params = _score_sql(weights, today, window_days)
     day_number = f"CAST(julianday(substr({LAST_CONTACT}, 1, 10)) AS INTEGER)"
     sort_key = f"({score_sql}) * 10000000 + coalesce(9999998 - {day_number}, 9999999)"
+    # The sort carries only the rowid; the few winners' whole rows are read afterwards (building
+    # a full record for each of a million rows made the scan about 10% slower).
+    winners = [r[0] for r in conn.execute(
+        f"SELECT rowid FROM customers WHERE {where} ORDER BY {sort_key} DESC, id DESC LIMIT ?",
+        [*params, *score_params, limit],
+    )]
+    full = {r[0]: r[1:] for r in conn.execute(
+        f"SELECT rowid, {SELECT_COLUMNS}, {LAST_CONTACT} FROM customers WHERE rowid IN ({', '.join('?' * len(winners))})",
+        winners,
+    )} if winners else {}
     ordered: list[Record] = []
-    for row in conn.execute(f"{select} ORDER BY {sort_key} DESC, id DESC LIMIT ?", [*params, *score_params, limit]):
-        rec = dict(zip(cols, row))
+    for rowid in winners:
+        rec = dict(zip(cols, full[rowid]))
         rec["score"], rec["explain"] = score(rec, weights, today, window_days)
         rec["days_since_contact"] = _days_between(rec["last_contact"], today)
         ordered.append(rec)
