@@ -176,7 +176,7 @@ def get(conn: sqlite3.Connection, customer_id: str) -> Record:
     if row is None and customer_id != customer_id.upper():
         row = conn.execute(f"SELECT {select} FROM customers WHERE id = ?", (customer_id.upper(),)).fetchone()
     if row is None:
-        raise NotFound(f"no customer {customer_id}")
+        raise NotFound(f"no customer {customer_id}", zh=f"没有客户 {customer_id}")
     return dict(zip(cols, row))
 
 

@@ -4,9 +4,20 @@ from __future__ import annotations
 
 
 class CrmError(Exception):
-    """Base of every error crm reports to a user without a traceback."""
+    """Base of every error crm reports to a user without a traceback.
+
+    ``zh`` is the message in Chinese, where one is given; the CLI shows it when the interface
+    language is Chinese and the English text otherwise.
+    """
 
     exit_code = 1
+
+    def __init__(self, message: str = "", *args: object, zh: str | None = None) -> None:
+        super().__init__(message, *args)
+        self.zh = zh
+
+    def text(self, lang: str) -> str:
+        return self.zh if lang == "zh" and self.zh else str(self)
 
 
 class UsageError(CrmError):

@@ -100,7 +100,10 @@ class ImportFailed(UsageError):
     """Rows were invalid (or duplicates under ``--on-duplicate error``) and nothing was written."""
 
     def __init__(self, summary: Summary) -> None:
-        super().__init__(f"{summary.rejected} of {summary.rows} rows refused; nothing was imported")
+        super().__init__(
+            f"{summary.rejected} of {summary.rows} rows refused; nothing was imported",
+            zh=f"{summary.rows} 行中有 {summary.rejected} 行被拒绝；没有导入任何数据",
+        )
         self.summary = summary
         if summary.errors and all(e.reason == "duplicate" for e in summary.errors):
             self.exit_code = Conflict.exit_code
@@ -1413,7 +1416,7 @@ def _get(conn: sqlite3.Connection, customer_id: str) -> dict[str, Any]:
     keys = columns()
     row = conn.execute(f"SELECT {', '.join(keys)} FROM customers WHERE id = ?", (customer_id,)).fetchone()
     if row is None:
-        raise NotFound(f"no customer {customer_id}")
+        raise NotFound(f"no customer {customer_id}", zh=f"没有客户 {customer_id}")
     return dict(zip(keys, row))
 
 

@@ -77,7 +77,10 @@ def translate(exc: sqlite3.Error) -> Exception:
     """Map SQLite's errors to the project's, so the CLI can give a clear message and exit code."""
     text = str(exc).lower()
     if "locked" in text or "busy" in text:
-        return Busy("the database is busy (locked by other writers); try again")
+        return Busy(
+            "the database is busy (locked by other writers); try again",
+            zh="数据库正忙（被其他写入者锁定）；请稍后重试",
+        )
     if "readonly" in text or "read-only" in text:
         return StoreError(f"the database is read-only: {exc}")
     if "disk is full" in text or "database or disk is full" in text:

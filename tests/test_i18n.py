@@ -56,3 +56,17 @@ def test_every_reason_has_both_languages():
             assert en and zh, key
     for key, (en, zh) in i18n.MESSAGES.items():
         assert en and zh, key
+
+
+def test_common_errors_are_in_chinese_too(crm):
+    missing = crm("--lang", "zh", "show", "XS2099001")
+    assert missing.exit_code == 3 and missing.stderr.startswith("错误：") and "没有客户 XS2099001" in missing.stderr
+    english = crm("show", "XS2099001")
+    assert english.stderr.startswith("Error: ") and "no customer XS2099001" in english.stderr
+
+
+def test_busy_error_has_a_chinese_text():
+    from crmcli.storage import translate
+
+    busy = translate(__import__("sqlite3").OperationalError("database is locked"))
+    assert busy.exit_code == 5 and "稍后重试" in busy.text("zh") and "try again" in busy.text("en")

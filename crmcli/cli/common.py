@@ -75,6 +75,11 @@ def warn(text: str) -> None:
     err(("警告：" if LANG == "zh" else "warning: ") + text)
 
 
+def error_line(text: str, lang: str) -> str:
+    """``Error: …`` / ``错误：…``: what every failed command prints on stderr."""
+    return f"{i18n.message('error', lang)}{'：' if lang == 'zh' else ': '}{text}"
+
+
 def describe_error(exc: CrmError, lang: str) -> str:
     if isinstance(exc, ValidationError):
         from ..fields import BY_KEY
@@ -90,7 +95,7 @@ def describe_error(exc: CrmError, lang: str) -> str:
 
         names = ", ".join(f"{k} ({BY_KEY[k].label(lang)})" if k in BY_KEY else k for k in missing)
         return i18n.message("missing_required", lang, fields=names)
-    return str(exc)
+    return exc.text(lang)
 
 
 class CrmGroup(TyperGroup):
@@ -103,14 +108,14 @@ class CrmGroup(TyperGroup):
             st = state(ctx)
             if st.debug:
                 raise
-            err(f"{i18n.message('error', st.lang)}: {describe_error(exc, st.lang)}")
+            err(error_line(describe_error(exc, st.lang), st.lang))
             raise typer.Exit(exc.exit_code) from None
         except sqlite3.Error as exc:
             st = state(ctx)
             if st.debug:
                 raise
             mapped = translate(exc)
-            err(f"{i18n.message('error', st.lang)}: {mapped}")
+            err(error_line(mapped.text(st.lang) if isinstance(mapped, CrmError) else str(mapped), st.lang))
             raise typer.Exit(getattr(mapped, "exit_code", 6)) from None
         except KeyboardInterrupt:
             err("interrupted")
@@ -125,7 +130,7 @@ class CrmGroup(TyperGroup):
             st = state(ctx)
             if st.debug:
                 raise
-            err(f"{i18n.message('error', st.lang)}: {i18n.reason(exc.reason, st.lang, **exc.details)}")
+            err(error_line(i18n.reason(exc.reason, st.lang, **exc.details), st.lang))
             raise typer.Exit(2) from None
         except Exception as exc:
             if state(ctx).debug:
