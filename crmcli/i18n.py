@@ -79,14 +79,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "缺少必填字段：{fields}",
     ),
     "no_results": ("No customers match.", "没有匹配的客户。"),
-    "count": ("{count} customers", "共 {count} 个客户"),
     "error": ("Error", "错误"),
     "option_added": ("Added option {field}.{code}", "已添加选项 {field}.{code}"),
     "option_renamed": ("Renamed option {field}.{code}", "已重命名选项 {field}.{code}"),
     "option_retired": ("Retired option {field}.{code}", "已停用选项 {field}.{code}"),
     "option_restored": ("Restored option {field}.{code}", "已恢复选项 {field}.{code}"),
     "config_set": ("{key} = {value}", "{key} = {value}"),
-    "prompt_field": ("{label}", "{label}"),
     "row": ("row {row}", "第 {row} 行"),
 }
 
