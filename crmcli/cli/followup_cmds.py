@@ -288,30 +288,24 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one function per command
             objects = agenda.stale_json(store.conn, filters, boundary, keys=json_keys, lang=st.lang, reveal=reveal,
                                         today=clock.today(), include_lost=include_lost, limit=limit or None)
             n = render.write_json_strings(objects, fmt, sys.stdout)
-            if exit_code and n:
-                raise typer.Exit(1)
-            return
-        rows = agenda.stale(store.conn, filters, boundary, today=clock.today(), include_lost=include_lost,
-                            limit=limit or None)
-        first = next(rows, None)
-        if first is None and fmt == "table":
-            # No table drawn, so Rich is never imported: an empty cron run stays fast.
-            err(_t(f"No stale customers (no contact before {boundary}).", f"没有过期客户（{boundary} 之前未联系）。"))
-            n = 0
         else:
-            def chained() -> Any:
-                if first is not None:
-                    yield first
-                    yield from rows
+            rows = agenda.stale(store.conn, filters, boundary, today=clock.today(), include_lost=include_lost,
+                                limit=limit or None)
+            first = next(rows, None)
+            if first is None and fmt == "table":
+                # No table drawn, so Rich is never imported: an empty cron run stays fast.
+                err(_t(f"No stale customers (no contact before {boundary}).", f"没有过期客户（{boundary} 之前未联系）。"))
+                n = 0
+            else:
+                def chained() -> Any:
+                    if first is not None:
+                        yield first
+                        yield from rows
 
-            records: Any = chained()
-            if columns and fmt in ("json", "jsonl"):
-                wanted = set(keys)
-                records = ({k: v for k, v in r.items() if k in wanted} for r in records)
-            n = _emit(records, fmt, keys, keys, options.load(store), reveal, extra)
-            if fmt == "table":
-                err(_t(f"{n} stale customers: no contact since before {boundary}.",
-                       f"{n} 个过期客户：{boundary} 之前最后联系。"))
+                n = _emit(chained(), fmt, keys, keys, options.load(store), reveal, extra)
+                if fmt == "table":
+                    err(_t(f"{n} stale customers: no contact since before {boundary}.",
+                           f"{n} 个过期客户：{boundary} 之前最后联系。"))
         if exit_code and n:
             raise typer.Exit(1)
 
