@@ -370,10 +370,9 @@ def _emit_listing(filters: Any, order: list[tuple[str, bool]], limit: int | None
     unmasked = render.machine_projector(opts, st.lang, True)
 
     def machine(r: Any) -> dict[str, Any]:
-        full = (unmasked if r["id"] in revealed else masked)(r)
-        if not columns:
-            return full
-        return {k: v for k, v in full.items() if k in cols or k.removesuffix("_label") in cols}
+        # Only csv, tsv and ids get here (JSON returned above); write_machine picks their columns.
+        return (unmasked if r["id"] in revealed else masked)(r)
+
     n = emit_records(
         rows, fmt, columns=cols, lang=st.lang,
         display=lambda r: render.customer_display(r, opts, st.lang, r["id"] in revealed),
