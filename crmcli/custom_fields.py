@@ -18,7 +18,7 @@ import sqlite3
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
-from . import clock, fields
+from . import clock, fields, search_index
 from .errors import Conflict, NotFound, ParseError, UsageError, ValidationError
 from .fields import Field, header_key
 from .options import CODE_RE
@@ -175,6 +175,8 @@ def add(
         )
         # The key passed KEY_RE and is not a column yet: safe to put into the statement.
         conn.execute(f"ALTER TABLE customers ADD COLUMN {key} {SQL_TYPES[type_]}")
+        if type_ == "text" and search_index.exists(conn):
+            search_index.install_triggers(conn)  # the new column is NULL everywhere: nothing to re-index
         if type_ in ("choice", "date", "integer", "decimal"):
             conn.execute(f"CREATE INDEX idx_customers_{key} ON customers ({key})")
         for pos, (code, czh, cen) in enumerate(choices or []):

@@ -142,9 +142,18 @@ def m005_drop_unselective_indexes(db: Database) -> None:
         db.execute(f"DROP INDEX IF EXISTS {name}")
 
 
+def m009_search_index(db: Database) -> None:
+    """The full-text index for ``crm search`` (see search_index): two trigram FTS5 tables kept in
+    step by triggers, filled from the existing customers and follow-ups (with a progress line on
+    a terminal for large databases; about 40 s at 1M customers / 5M follow-ups here)."""
+    from . import search_index
+
+    search_index.create(db.conn, search_index.stderr_progress("building the search index"))
+
+
 MIGRATIONS: list[Callable[[Database], None]] = [
     m001_initial, m002_last_contact_index, m003_import_batches, m004_custom_fields_and_views,
-    m005_drop_unselective_indexes,
+    m005_drop_unselective_indexes, m009_search_index,
 ]
 LATEST = len(MIGRATIONS)
 

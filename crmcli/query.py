@@ -3,6 +3,7 @@ SQL is only ever built from our own column names, values always go in as paramet
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -135,14 +136,73 @@ def like_pattern(text: str) -> str:
     return f"%{escaped}%"
 
 
-def text_match(text: str) -> tuple[str, list[object]]:
-    """Substring match over the customer's text and its follow-ups. LIKE rather than FTS:
-    a two-character Chinese word (采购) is below the trigram tokenizer's length."""
-    pattern = like_pattern(text.strip())
-    own = " OR ".join(f"{col} LIKE ? ESCAPE '\\'" for col in SEARCH_COLUMNS)
+def text_match(text: str, *, indexed: bool = True) -> tuple[str, list[object]]:
+    """Substring match over the customer's text (SEARCH_COLUMNS and custom text fields) and its
+    follow-ups, plus the exact phone or e-mail when the text is one.
+
+    With ``indexed`` (and a term of 2+ characters) the full-text index (search_index) picks the
+    candidates and the same LIKE re-checks them, so both ways find exactly the same customers.
+    One character, or a database opened without the index, is a LIKE scan."""
+    from . import search_index
+    from .fields import all_fields
+
+    term = text.strip()
+    pattern = like_pattern(term)
+    own_cols = (*SEARCH_COLUMNS, *(f.key for f in all_fields() if f.custom and f.kind == "text"))
+    own = " OR ".join(f"customers.{col} LIKE ? ESCAPE '\\'" for col in own_cols)
     theirs = " OR ".join(f"f.{col} LIKE ? ESCAPE '\\'" for col in FOLLOWUP_SEARCH_COLUMNS)
-    clause = f"(({own}) OR id IN (SELECT f.customer_id FROM followups f WHERE {theirs}))"
-    return clause, [pattern] * (len(SEARCH_COLUMNS) + len(FOLLOWUP_SEARCH_COLUMNS))
+    own_params: list[object] = [pattern] * len(own_cols)
+    their_params: list[object] = [pattern] * len(FOLLOWUP_SEARCH_COLUMNS)
+    keys = exact_keys(term)
+    key_clauses = [f"customers.{column} = ?" for column, _ in keys]
+    key_params: list[object] = [value for _, value in keys]
+    if indexed and search_index.can_serve(term):
+        own_match, own_match_params = search_index.match_sql(search_index.CUSTOMER_TABLE, term)
+        their_match, their_match_params = search_index.match_sql(search_index.FOLLOWUP_TABLE, term)
+        # The candidates as one rowid list (so the plan is always rowid lookups), then the same
+        # test as the scan below.
+        candidates = " UNION ".join([
+            own_match,
+            f"SELECT c.rowid FROM followups f JOIN customers c ON c.id = f.customer_id WHERE f.id IN ({their_match})",
+            *(f"SELECT rowid FROM customers WHERE {column} = ?" for column, _ in keys),
+        ])
+        test = " OR ".join([
+            f"({own})",
+            f"customers.id IN (SELECT f.customer_id FROM followups f WHERE f.id IN ({their_match}) AND ({theirs}))",
+            *key_clauses,
+        ])
+        clause = f"customers.rowid IN ({candidates}) AND ({test})"
+        params = [
+            *own_match_params, *their_match_params, *key_params,
+            *own_params, *their_match_params, *their_params, *key_params,
+        ]
+    else:
+        clause = " OR ".join([
+            f"({own})", f"customers.id IN (SELECT f.customer_id FROM followups f WHERE {theirs})", *key_clauses,
+        ])
+        params = [*own_params, *their_params, *key_params]
+    return f"({clause})", params
+
+
+def exact_keys(term: str) -> list[tuple[str, object]]:  # (column, value)
+    """A phone (by its duplicate key) or an e-mail address (as stored), when the whole term is
+    one: phones and e-mails are never matched by fragments, so masked digits find nothing."""
+    from .errors import ParseError
+
+    out: list[tuple[str, object]] = []
+    digits = sum(c.isdigit() for c in term)
+    if digits >= 7 and all(c.isdigit() or c in " +-()." for c in term):
+        from .parsing import phone_key
+
+        key = phone_key(term)
+        if key:
+            out.append(("phone_key", key))
+    if "@" in term:
+        from .parsing import parse_email
+
+        with contextlib.suppress(ParseError):  # not an address: matched as text only
+            out.append(("email", parse_email(term)))
+    return out
 
 
 def parse_sort(spec: Sequence[str]) -> list[tuple[str, bool]]:
@@ -193,12 +253,18 @@ def select(
     filters: Filters,
     order: list[tuple[str, bool]] | None = None,
     limit: int | None = None,
+    *,
+    with_total: bool = False,
 ) -> Iterator[Record]:
-    """Stream matching customers (a cursor, not a list: exports of any size stay flat in memory)."""
+    """Stream matching customers (a cursor, not a list: exports of any size stay flat in memory).
+    ``with_total`` adds ``_total``, the number of matches before the limit, counted in the same
+    pass (worth it when every match is visited anyway, as in a text search)."""
     cols = columns(conn)
-    sql, params = select_sql(", ".join(cols), filters, order, limit)
+    select_list = ", ".join(cols) + (", count(*) OVER ()" if with_total else "")
+    names = (*cols, "_total") if with_total else cols
+    sql, params = select_sql(select_list, filters, order, limit)
     for row in conn.execute(sql, params):
-        yield dict(zip(cols, row))
+        yield dict(zip(names, row))
 
 
 def select_json(

@@ -86,3 +86,44 @@ def test_due_next_steps_use_the_next_date_index(store):
     weights = agenda.Weights()
     traced = plans(store.conn, lambda: agenda.today_agenda(store.conn, query.Filters(), weights, today=date(2024, 6, 15)))
     assert any("idx_customers_next_date" in plan for plan in traced), traced
+
+
+@pytest.mark.parametrize("term", ["采购", "办公设备", "Office"])
+def test_search_of_two_or_more_characters_uses_the_full_text_index(store, term):
+    # A table big enough that SQLite's statistics tell it a scan costs more than the matches.
+    with store.write() as conn:
+        conn.executemany(
+            "INSERT INTO customers (id, name, needs, status, archived, version, created_at, updated_at) "
+            "VALUES (?, ?, '维修', 'potential', 0, 1, 'x', 'x')",
+            [(f"P{i:05d}", f"公司{i}") for i in range(3000)],
+        )
+    store.conn.execute("ANALYZE")
+    filters = query.Filters(text=term)
+    for plan in plans(store.conn, lambda: query.select(store.conn, filters)):
+        assert "customer_fts VIRTUAL TABLE INDEX" in plan and "followup_fts VIRTUAL TABLE INDEX" in plan, plan
+        assert "SEARCH customers USING INTEGER PRIMARY KEY (rowid=?)" in plan, plan
+        assert not any(full_scans(plan, t) for t in ("customers", "c", "followups", "f")), plan
+
+
+def test_a_table_search_counts_its_matches_in_the_same_pass(crm, isolated_env):
+    for i in range(3):
+        crm.ok(*add_args(phone=f"1371234567{i}"))
+    from crmcli.cli import common
+
+    statements: list[str] = []
+    real_store = common.State.store
+
+    def traced(self):
+        opened = real_store(self)
+        opened.conn.set_trace_callback(statements.append)
+        return opened
+
+    common.State.store = traced  # type: ignore[method-assign]
+    try:
+        result = crm("search", "采购", "--limit", "2")
+    finally:
+        common.State.store = real_store  # type: ignore[method-assign]
+    assert result.exit_code == 0 and "2 of 3 shown" in result.stderr
+    searches = [s for s in statements if "FROM customers" in s and "LIKE" in s]
+    assert not [s for s in statements if "count(*) FROM customers" in s]
+    assert len(searches) == 1 and "OVER ()" in searches[0]

@@ -364,7 +364,19 @@ def _emit_listing(filters: Any, order: list[tuple[str, bool]], limit: int | None
         objects = query.select_json(store.conn, filters, order, effective, keys=keys, lang=st.lang, reveal=reveal)
         render.write_json_strings(objects, fmt, sys.stdout)
         return
-    rows = query.select(store.conn, filters, order, effective)
+    # A text search visits every match anyway: count them in the same pass (count(*) OVER ()).
+    one_pass = fmt == "table" and effective is not None and bool(filters.text)
+    totals: list[int] = []
+
+    def noted(records: Any) -> Any:
+        for r in records:
+            if not totals:
+                totals.append(r["_total"])
+            yield r
+
+    rows = query.select(store.conn, filters, order, effective, with_total=one_pass)
+    if one_pass:
+        rows = noted(rows)
 
     masked = render.machine_projector(opts, st.lang, False)
     unmasked = render.machine_projector(opts, st.lang, True)
@@ -382,6 +394,6 @@ def _emit_listing(filters: Any, order: list[tuple[str, bool]], limit: int | None
         if n == 0:
             err(i18n.message("no_results", st.lang))
         elif effective is not None and n == effective:
-            total = query.count(store.conn, filters)
+            total = totals[0] if totals else query.count(store.conn, filters)
             if total > n:
                 err(h(f"{n} of {total} shown; --limit 0 shows all", f"显示 {total} 个中的 {n} 个；--limit 0 显示全部"))
