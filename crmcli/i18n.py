@@ -46,6 +46,10 @@ REASONS: dict[str, tuple[str, str]] = {
         "is not a valid customer ID (letters, digits, - and _; at most 32)",
         "不是有效的客户编号（字母、数字、- 和 _，最多 32 个）",
     ),
+    "id_sequence": (
+        "looks like a generated ID (prefix, year, sequence) but its sequence has more than {digits} digits (at most {max})",
+        "形如生成的客户编号（前缀+年份+序号），但序号超过 {digits} 位（最大 {max}）",
+    ),
     "id_exists": ("is already used by another customer", "已被其他客户使用"),
     "unknown_field": ("is not a field; fields: {fields}", "不是字段；可用字段：{fields}"),
     "not_editable": ("cannot be set by hand", "不能手动设置"),
