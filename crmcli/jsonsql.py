@@ -63,11 +63,12 @@ def customer_object(
         spec = BY_KEY.get(key)
         if spec is None:
             raise KeyError(key)
-        parts.append(f"'{key}', {_value_expr(f'{table}.{key}', spec.kind, reveal)}")
+        column = f'{table}."{key}"'  # quoted: a custom field's key is an identifier, never a keyword
+        parts.append(f"'{key}', {_value_expr(column, spec.kind, reveal)}")
         if spec.kind == "choice":
             parts.append(
                 f"'{key}_label', coalesce((SELECT {label_column} FROM options "
-                f"WHERE options.field = '{key}' AND options.code = {table}.{key}), {table}.{key})"
+                f"WHERE options.field = '{key}' AND options.code = {column}), {column})"
             )
     for name, expression in extra:
         parts.append(f"'{name}', {expression}")
