@@ -108,6 +108,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "（用 crm config set {key} … 或 crm config unset {key} 修正）",
     ),
     "row": ("row {row}", "第 {row} 行"),
+    "argument_not_utf8": (
+        "argument {position}{after} is not valid UTF-8: '{value}'",
+        "第 {position} 个参数{after}不是有效的 UTF-8：'{value}'",
+    ),
+    "number_too_large": (
+        "a number given is too large (beyond what can be stored or counted)",
+        "给出的数字过大（超出可存储或计算的范围）",
+    ),
 }
 
 
