@@ -156,8 +156,19 @@ def insert(conn: sqlite3.Connection, values: Record, ctx: Context) -> Record:
     return {key: record.get(key) for key in columns()}
 
 
+def email_key(email: str) -> str:
+    """What e-mail duplicates are compared by: the address with ASCII letters lower-cased, as
+    SQLite's ``lower()`` does (the index ``idx_customers_email_lower`` is on that)."""
+    return email.lower() if email.isascii() else "".join(c.lower() if c.isascii() else c for c in email)
+
+
+EMAIL_MATCH = "lower(email)"
+"""The SQL expression e-mail duplicates are matched on (indexed by migration 011)."""
+
+
 def _warn_duplicates(conn: sqlite3.Connection, record: Record, ctx: Context) -> None:
-    checks = (("phone_key", record.get("phone_key")), ("email", record.get("email")))
+    email = record.get("email")
+    checks = (("phone_key", record.get("phone_key")), (EMAIL_MATCH, email_key(email) if email else None))
     for column, value in checks:
         if not value:
             continue

@@ -32,7 +32,7 @@ from typing import IO, Any
 
 from . import clock, i18n, ids, parsing
 from .custom_fields import parse_decimal, parse_integer
-from .customers import PORTABLE_COLUMNS, Context, clean_value, columns, update
+from .customers import EMAIL_MATCH, PORTABLE_COLUMNS, Context, clean_value, columns, email_key, update
 from .errors import Conflict, CrmError, NotFound, ParseError, UsageError, ValidationError
 from .fields import BY_KEY, REQUIRED, all_fields, custom_keys, header_aliases, header_key
 from .followups import FOLLOWUP_COLUMNS
@@ -1034,6 +1034,8 @@ class _CustomerWriter:
         keys = self.columns if self.update_mode else ("id",)
         cols = ", ".join(keys)
         found: dict[str, dict[str, Any]] = {}
+        if column == "email":  # matched case-insensitively, on the indexed lower(email)
+            column = EMAIL_MATCH
         sql = f"SELECT {cols}, {column} FROM customers WHERE {column} IN (SELECT value FROM json_each(?)) ORDER BY id"
         for row in self.conn.execute(sql, (json.dumps(values, ensure_ascii=False),)):
             found.setdefault(row[-1], dict(zip(keys, row)))
@@ -1057,7 +1059,7 @@ class _CustomerWriter:
         unnamed = [v for _, v, _ in good if not (self.by_id and "id" in v)]
         for key in self.by_other:
             column = "phone_key" if key == "phone" else key
-            existing[key] = self._existing(column, [v[column] for v in unnamed if v.get(column)])
+            existing[key] = self._existing(column, [_match_value(key, v) for v in unnamed if v.get(column)])
         pending: dict[tuple[str, str], dict[str, Any]] = {}  # new rows of this chunk, by match key
         inserts: list[dict[str, Any]] = []
         explicit_max: dict[tuple[str, int], int] = {}
@@ -1090,7 +1092,7 @@ class _CustomerWriter:
             for key in ("id", *self.by_other):
                 column = "phone_key" if key == "phone" else key
                 if record.get(column):
-                    pending.setdefault((key, record[column]), record)
+                    pending.setdefault((key, _match_value(key, record)), record)
         self._insert(inserts, explicit_max)
         return bad
 
@@ -1106,9 +1108,9 @@ class _CustomerWriter:
             return found, "id"
         for key in self.by_other:
             column = "phone_key" if key == "phone" else key
-            value = values.get(column)
-            if not value:
+            if not values.get(column):
                 continue
+            value = _match_value(key, values)
             found = existing[key].get(value) or pending.get((key, value))
             if found is not None:
                 return found, key
@@ -1203,6 +1205,15 @@ class _CustomerWriter:
             "SELECT id, ?, NULL, status, ?, 'import' FROM customers WHERE rowid > ? AND batch_id = ?",
             params,
         )
+
+
+def _match_value(key: str, values: Mapping[str, Any]) -> Any:
+    """What a row is matched on for ``key``: the phone's key, the e-mail lower-cased, the ID."""
+    if key == "phone":
+        return values["phone_key"]
+    if key == "email":
+        return email_key(values["email"])
+    return values[key]
 
 
 class _FollowupWriter:
