@@ -119,6 +119,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
 }
 
 
+def pick(lang: str, en: str, zh: str) -> str:
+    """The text in ``lang`` of a message written in place (both texts given)."""
+    return zh if lang == "zh" else en
+
+
 def message(key: str, lang: str, /, **params: object) -> str:
     en, zh = MESSAGES[key]
     return (zh if lang == "zh" else en).format(**params)

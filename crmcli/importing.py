@@ -1333,6 +1333,16 @@ def batches(store: Store, limit: int | None = None) -> list[dict[str, Any]]:
     return [dict(zip(BATCH_COLUMNS, row)) for row in store.conn.execute(sql, params)]
 
 
+def batch(store: Store, number: int) -> dict[str, Any]:
+    """One import batch (as :func:`batches` lists it); NotFound when there is none."""
+    row = store.conn.execute(
+        f"SELECT {', '.join(_quote(c) for c in BATCH_COLUMNS)} FROM import_batches WHERE id = ?", (number,)
+    ).fetchone()
+    if row is None:
+        raise NotFound(f"no import batch {number}", zh=f"没有导入批次 {number}")
+    return dict(zip(BATCH_COLUMNS, row))
+
+
 @dataclass
 class UndoResult:
     batch: int
@@ -1345,14 +1355,16 @@ def undo(store: Store, batch: int, ctx: Context, *, force: bool = False) -> Undo
     """Remove what batch ``batch`` added and revert what it updated, in one transaction.
 
     Refused (Conflict) when records were changed since the import, unless ``force``: undoing then
-    would throw away later work."""
+    would throw away later work. Changes of later batches that were undone themselves do not
+    count: their audit rows, and those of their undo, carry their batch number."""
     ctx.command = "import undo"
+    ctx.batch_id = batch  # the audit rows of this undo belong to the batch it undoes
     result = UndoResult(batch)
     columns(store.conn)  # custom fields: their audited changes are reverted like the others
     with store.write() as conn:
         row = conn.execute("SELECT undone_at FROM import_batches WHERE id = ?", (batch,)).fetchone()
         if row is None:
-            raise NotFound(f"no import batch {batch}")
+            raise NotFound(f"no import batch {batch}", zh=f"没有导入批次 {batch}")
         if row[0]:
             raise Conflict(f"import batch {batch} was already undone at {row[0]}")
         added = conn.execute("SELECT id, version FROM customers WHERE batch_id = ? ORDER BY id", (batch,)).fetchall()
@@ -1417,7 +1429,8 @@ def undo(store: Store, batch: int, ctx: Context, *, force: bool = False) -> Undo
 
 def _changed_since(conn: sqlite3.Connection, customer_id: str, batch: int) -> bool:
     row = conn.execute(
-        "SELECT 1 FROM audit_log WHERE customer_id = ? AND field != '*' AND (batch_id IS NULL OR batch_id != ?) LIMIT 1",
+        "SELECT 1 FROM audit_log WHERE customer_id = ? AND field != '*' AND (batch_id IS NULL OR (batch_id != ? "
+        "AND batch_id NOT IN (SELECT id FROM import_batches WHERE undone_at IS NOT NULL))) LIMIT 1",
         (customer_id, batch),
     ).fetchone()
     return row is not None
@@ -1448,6 +1461,7 @@ __all__ = [
     "Mapping_",
     "Settings",
     "Summary",
+    "batch",
     "batches",
     "customer_converter",
     "load_mapping",

@@ -341,7 +341,7 @@ def test_update_never_blanks_custom_columns_and_undo_reverts_them(crm, existing,
     again = json.loads(crm.ok("import", str(path), "--on-duplicate", "update", "--format", "json"))
     assert (again["updated"], again["unchanged"]) == (0, 1)
 
-    crm.ok("import", "undo", str(summary["batch"]))
+    crm.ok("import", "undo", str(summary["batch"]), "--yes")
     rec = show(crm, existing)
     assert (rec["satisfaction"], rec["repurchase"], rec["tier"]) == (3, 0.5, "gold")
 
@@ -349,7 +349,7 @@ def test_update_never_blanks_custom_columns_and_undo_reverts_them(crm, existing,
     added = write_csv(tmp_path / "add.csv", ["id", *BASE_KEYS, "tier"], [["KH9", *base_row(9), "银牌"]])
     batch = json.loads(crm.ok("import", str(added), "--format", "json"))["batch"]
     assert show(crm, "KH9")["tier"] == "silver"
-    crm.ok("import", "undo", str(batch))
+    crm.ok("import", "undo", str(batch), "--yes")
     assert [r["id"] for r in crm.json("list")] == [existing]
 
 
