@@ -218,6 +218,10 @@ def edit(
             # A retired custom field keeps its values but takes no new ones.
             if BY_KEY[key].custom and not BY_KEY[key].editable and value != current[key]:
                 raise ValidationError(key, value, "field_retired")
+        if "last_followup" in values:
+            from .followups import check_edit_last_followup  # followups builds on this module
+
+            check_edit_last_followup(current["last_followup"], values["last_followup"])
         if expected_version is not None and current["version"] != expected_version:
             theirs = [k for k, v in values.items() if current[k] != v]
             raise Conflict(

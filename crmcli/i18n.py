@@ -60,6 +60,11 @@ REASONS: dict[str, tuple[str, str]] = {
     "setting_map_key": ("{part!r} is not known; known: {allowed}", "{part!r} 未知；可用：{allowed}"),
     "setting_map_twice": ("{part!r} is given twice", "{part!r} 重复出现"),
     "setting_threshold": ("has a threshold that is not a number from 0 to {max}", "含有不在 0 到 {max} 之间的阈值"),
+    "followup_future": ("lies in the future (today is {today})", "在未来（今天是 {today}）"),
+    "followup_backwards": (
+        "would move the last follow-up date backwards (it is {current}); log the follow-up instead",
+        "会让最近跟进时间倒退（当前为 {current}）；请改为记录跟进",
+    ),
     "id_exists": ("is already used by another customer", "已被其他客户使用"),
     "unknown_field": ("is not a field; fields: {fields}", "不是字段；可用字段：{fields}"),
     "not_editable": ("cannot be set by hand", "不能手动设置"),

@@ -18,6 +18,7 @@ only where that leaves the record unchanged.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import datetime as dt
 import json
 import math
@@ -35,7 +36,7 @@ from .custom_fields import parse_decimal, parse_integer
 from .customers import EMAIL_MATCH, PORTABLE_COLUMNS, Context, clean_value, columns, email_key, update
 from .errors import Conflict, CrmError, NotFound, ParseError, UsageError, ValidationError
 from .fields import BY_KEY, REQUIRED, all_fields, custom_keys, header_aliases, header_key
-from .followups import FOLLOWUP_COLUMNS
+from .followups import FOLLOWUP_COLUMNS, MIRRORED, mirror, mirror_values, moves_last_followup
 from .options import OptionSet
 from .readers import Source
 from .storage import Store
@@ -1235,6 +1236,10 @@ class _FollowupWriter:
         self.summary = summary
         self.stamp = stamp
         self.defaults = defaults
+        self.today = clock.today()
+        # Audit rows of the customer's mirrored fields say "import log" (history shows them as
+        # the follow-up, as for crm log); same warnings and batch as the import.
+        self.log_ctx = dataclasses.replace(ctx, command="import log")
 
     def write(self, chunk: list[Row]) -> list[tuple[int, list[Any], list[ValidationError]]]:
         bad: list[tuple[int, list[Any], list[ValidationError]]] = []
@@ -1250,6 +1255,12 @@ class _FollowupWriter:
                 continue
             if not conn.execute("SELECT 1 FROM customers WHERE id = ?", (row["customer_id"],)).fetchone():
                 bad.append((line, cells, [ValidationError("customer_id", row["customer_id"], "no_customer", row=line)]))
+                continue
+            try:  # the rule of crm log: a follow-up never lies in the future
+                moves_last_followup(None, row["date"], self.today, field="date")
+            except ValidationError as exc:
+                exc.row = line
+                bad.append((line, cells, [exc]))
                 continue
             same = conn.execute(
                 "SELECT id FROM followups WHERE customer_id = ? AND date = ? AND content = ? LIMIT 1",
@@ -1283,15 +1294,14 @@ class _FollowupWriter:
             row.setdefault("by", self.ctx.user or None)
             row["batch_id"] = self.ctx.batch_id
             keys = [k for k in (*FOLLOWUP_KEYS, "batch_id") if row.get(k) is not None]
-            conn.execute(
+            cur = conn.execute(
                 f"INSERT INTO followups ({', '.join(_quote(k) for k in keys)}) VALUES ({', '.join('?' * len(keys))})",
                 [row[k] for k in keys],
             )
-            # The customer's last follow-up date never moves backwards.
-            conn.execute(
-                "UPDATE customers SET last_followup = ? WHERE id = ? AND (last_followup IS NULL OR last_followup < ?)",
-                (row["date"], row["customer_id"], row["date"]),
-            )
+            row["id"] = cur.lastrowid
+            # As crm log does: audited, and the customer mirrors it when it is the latest (its
+            # last follow-up date never moves backwards), so import undo can put it back.
+            mirror(conn, _get(conn, row["customer_id"]), row, self.log_ctx, self.stamp)
             self.summary.followups += 1
             self.summary.added += 1
         return bad
@@ -1376,7 +1386,8 @@ def undo(store: Store, batch: int, ctx: Context, *, force: bool = False) -> Undo
         ).fetchall()
         touched = sorted({r[0] for r in added if _changed_since(conn, r[0], batch)} | {r[0] for r in later_logs})
         changes = conn.execute(
-            "SELECT customer_id, field, old, new FROM audit_log WHERE batch_id = ? AND field != '*' ORDER BY id",
+            "SELECT customer_id, field, old, new FROM audit_log WHERE batch_id = ? AND field NOT IN ('*', 'followups') "
+            "ORDER BY id",
             (batch,),
         ).fetchall()
         reverts: dict[str, dict[str, Any]] = {}
@@ -1401,7 +1412,17 @@ def undo(store: Store, batch: int, ctx: Context, *, force: bool = False) -> Undo
                 "undoing would lose that work. Use --force to undo anyway"
             )
         stamp = clock.now_utc()
+        # Customers (kept ones) whose follow-ups this batch added, with the dates those gave.
+        logged: dict[str, set[str]] = {}
+        for customer_id, day in conn.execute(
+            "SELECT customer_id, date FROM followups WHERE batch_id = ? "
+            "AND customer_id NOT IN (SELECT id FROM customers WHERE batch_id = ?)",
+            (batch, batch),
+        ):
+            logged.setdefault(customer_id, set()).add(day)
         result.followups = conn.execute("DELETE FROM followups WHERE batch_id = ?", (batch,)).rowcount
+        for customer_id, days in logged.items():
+            _remirror(conn, customer_id, days, reverts)
         if added_ids:
             params = (batch,)
             result.followups += conn.execute(
@@ -1425,6 +1446,30 @@ def undo(store: Store, batch: int, ctx: Context, *, force: bool = False) -> Undo
                 result.reverted += 1
         conn.execute("UPDATE import_batches SET undone_at = ? WHERE id = ?", (stamp, batch))
     return result
+
+
+def _remirror(
+    conn: sqlite3.Connection, customer_id: str, removed_days: set[str], reverts: dict[str, dict[str, Any]]
+) -> None:
+    """Plan the mirrored fields (last_followup, followup, next_step, next_date) of a customer whose
+    follow-ups of the batch are gone: from the latest follow-up left, unless what the customer had
+    before the batch is later (a date set by hand); never a date only a removed follow-up gave.
+
+    ``reverts`` holds what the batch's audit rows say the fields were before it; batches imported
+    by an older crm set ``last_followup`` without an audit row, which is why a date equal to a
+    removed follow-up's is recomputed too."""
+    row = conn.execute("SELECT last_followup FROM customers WHERE id = ?", (customer_id,)).fetchone()
+    if row is None:
+        return
+    before = reverts.get(customer_id, {})
+    audited = "last_followup" in before
+    previous = before["last_followup"] if audited else row[0]
+    latest = mirror_values(conn, customer_id)
+    plan = reverts.setdefault(customer_id, {})
+    if latest is not None and (previous is None or latest["last_followup"] >= previous):
+        plan.update(latest)
+    elif not audited and previous in removed_days:
+        plan.update(latest or dict.fromkeys(MIRRORED))
 
 
 def _changed_since(conn: sqlite3.Connection, customer_id: str, batch: int) -> bool:
