@@ -205,7 +205,18 @@ def table(
     title: str | None = None,
     caption: str | None = None,
 ) -> int:
-    """Draw a Rich table (CJK widths handled by Rich's cell measurement). Returns the row count."""
+    """Draw a Rich table (CJK widths handled by Rich's cell measurement). Returns the row count.
+    Without colour (pipes, cron, NO_COLOR) the same text is drawn without importing Rich."""
+    if not use_colour(stream or sys.stdout):
+        from . import plaintable
+
+        n, unplain = plaintable.write_table(
+            rows, [(c.key, c.header, c.justify == "right") for c in columns], stream or sys.stdout,
+            title=title, caption=caption,
+        )
+        if unplain is None:
+            return n
+        rows = [dict(zip((c.key for c in columns), cells)) for cells in unplain]
     from rich import box
     from rich.table import Table
 
@@ -227,6 +238,13 @@ def table(
 
 def key_values(pairs: Sequence[tuple[str, str]], *, stream: IO[str] | None = None, title: str | None = None) -> None:
     """A two-column label/value view for ``show``."""
+    if not use_colour(stream or sys.stdout):
+        from . import plaintable
+
+        text = plaintable.key_values_text(pairs, title=title)
+        if text is not None:
+            (stream or sys.stdout).write(text)
+            return
     from rich import box
     from rich.table import Table
 
