@@ -34,7 +34,7 @@ from typing import IO, Any
 from . import clock, i18n, ids, parsing
 from .custom_fields import parse_decimal, parse_integer
 from .customers import EMAIL_MATCH, PORTABLE_COLUMNS, Context, clean_value, columns, email_key, update
-from .errors import Conflict, CrmError, NotFound, ParseError, UsageError, ValidationError
+from .errors import Conflict, CrmError, NotFound, ParseError, UsageError, ValidationError, shorten
 from .fields import BY_KEY, REQUIRED, all_fields, custom_keys, header_aliases, header_key
 from .followups import FOLLOWUP_COLUMNS, MIRRORED, mirror, mirror_values, moves_last_followup
 from .options import OptionSet
@@ -286,9 +286,13 @@ class Summary:
 
 
 def _jsonable(value: Any) -> Any:
-    if value is None or isinstance(value, (str, int, float, bool)):
+    """A refused value as the summary quotes it: cut like every quoted value (the rejects file
+    keeps the row whole)."""
+    if value is None or isinstance(value, (bool, float)):
         return value
-    return str(value)
+    if isinstance(value, int) and abs(value) < 10**15:
+        return value
+    return shorten(value)
 
 
 # ---------------------------------------------------------------------------- converters
@@ -900,8 +904,8 @@ class _Discard(Exception):
 
 
 def describe(exc: ValidationError, lang: str) -> str:
-    value = "" if exc.value in (None, "") else f" {str(exc.value)!r}"
-    return f"{exc.field}{value}: {i18n.reason(exc.reason, lang, **exc.details)}"
+    value = "" if exc.value in (None, "") else f" {shorten(exc.value)!r}"
+    return f"{shorten(exc.field)}{value}: {i18n.reason(exc.reason, lang, **exc.details)}"
 
 
 def run_import(

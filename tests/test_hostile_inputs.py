@@ -126,3 +126,19 @@ def test_hostile_input_is_refused_cleanly(crm, seeded, isolated_env, monkeypatch
     assert len(message) < 1500, (name, len(message))
     assert result.stdout == ""
     assert _fingerprint(isolated_env) == before
+
+
+def test_import_messages_and_summary_cut_a_huge_cell(crm, isolated_env: Path, tmp_path: Path):
+    import json
+
+    path = tmp_path / "in.csv"
+    huge = "名" * 100_000  # below the CSV reader's own cell limit
+    path.write_text(
+        "name,contact,phone,source,needs,owner,amount\n" + f"{huge},王,13812345678,online,n,张,{'9' * 5000}\n",
+        encoding="utf-8",
+    )
+    result = crm("import", str(path), "--format", "json")
+    assert result.exit_code == 2
+    assert len(result.stderr) < 2000 and "…" in result.stderr
+    summary = json.loads(result.stdout)
+    assert all(len(str(e["value"])) <= 40 for e in summary["errors"]), summary["errors"]
