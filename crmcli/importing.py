@@ -1058,7 +1058,7 @@ class _CustomerWriter:
         self.insert_columns = (*INSERT_COLUMNS, *custom)
         self.retired = frozenset(k for k in custom if not BY_KEY[k].editable)
         self.insert_sql = (
-            f"INSERT INTO customers ({', '.join(self.insert_columns)}) "
+            f"INSERT INTO customers ({', '.join(_quote(c) for c in self.insert_columns)}) "
             f"VALUES ({', '.join('?' * len(self.insert_columns))})"
         )
 
@@ -1066,7 +1066,7 @@ class _CustomerWriter:
         if not values:
             return {}
         keys = self.columns if self.update_mode else ("id",)
-        cols = ", ".join(keys)
+        cols = ", ".join(_quote(k) for k in keys)
         found: dict[str, dict[str, Any]] = {}
         if column == "email":  # matched case-insensitively, on the indexed lower(email)
             column = EMAIL_MATCH
@@ -1516,7 +1516,7 @@ def _changed_since(conn: sqlite3.Connection, customer_id: str, batch: int) -> bo
 
 def _get(conn: sqlite3.Connection, customer_id: str) -> dict[str, Any]:
     keys = columns()
-    row = conn.execute(f"SELECT {', '.join(keys)} FROM customers WHERE id = ?", (customer_id,)).fetchone()
+    row = conn.execute(f"SELECT {', '.join(_quote(k) for k in keys)} FROM customers WHERE id = ?", (customer_id,)).fetchone()
     if row is None:
         raise NotFound(f"no customer {customer_id}", zh=f"没有客户 {customer_id}")
     return dict(zip(keys, row))
