@@ -322,8 +322,8 @@ def _report(summary: Any, fmt: str, lang: str, *, failed: bool) -> None:
 @import_app.command(
     "undo",
     help=h(
-        "Undo an import batch: remove the customers and follow-ups it added, revert what it updated.",
-        "撤销一个导入批次：删除其新增的客户和跟进记录，还原其更新的内容。",
+        "Undo an import batch: remove the customers and follow-ups it added, revert what it updated (asks first; --yes to skip).",
+        "撤销一个导入批次：删除其新增的客户和跟进记录，还原其更新的内容（会先确认；--yes 跳过确认）。",
     ),
 )
 def import_undo(
