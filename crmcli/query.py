@@ -28,6 +28,8 @@ class Filters:
     amount_min: int | None = None
     amount_max: int | None = None
     text: str | None = None
+    text_indexed: bool = True
+    """Whether ``text`` may use the search index (False for a database opened without it)."""
     archived: str = "exclude"  # exclude | only | all
     conditions: list[tuple[str, str, object]] = field(default_factory=list)
     """``--where``: (field key, operator, stored value); operators ``= != >= <= ~ in``; any field,
@@ -59,7 +61,7 @@ class Filters:
                 clauses.append(f"{column} {op} ?")
                 params.append(value)
         if self.text:
-            clause, text_params = text_match(self.text)
+            clause, text_params = text_match(self.text, indexed=self.text_indexed)
             clauses.append(clause)
             params.extend(text_params)
         for key, op, value in self.conditions:
@@ -149,12 +151,12 @@ def text_match(text: str, *, indexed: bool = True) -> tuple[str, list[object]]:
     term = text.strip()
     pattern = like_pattern(term)
     own_cols = (*SEARCH_COLUMNS, *(f.key for f in all_fields() if f.custom and f.kind == "text"))
-    own = " OR ".join(f"customers.{col} LIKE ? ESCAPE '\\'" for col in own_cols)
+    own = " OR ".join(f"customers.{search_index.quoted(col)} LIKE ? ESCAPE '\\'" for col in own_cols)
     theirs = " OR ".join(f"f.{col} LIKE ? ESCAPE '\\'" for col in FOLLOWUP_SEARCH_COLUMNS)
     own_params: list[object] = [pattern] * len(own_cols)
     their_params: list[object] = [pattern] * len(FOLLOWUP_SEARCH_COLUMNS)
     keys = exact_keys(term)
-    key_clauses = [f"customers.{column} = ?" for column, _ in keys]
+    key_clauses = [f"{column.format(t='customers')} = ?" for column, _ in keys]
     key_params: list[object] = [value for _, value in keys]
     if indexed and search_index.can_serve(term):
         own_match, own_match_params = search_index.match_sql(search_index.CUSTOMER_TABLE, term)
@@ -164,7 +166,7 @@ def text_match(text: str, *, indexed: bool = True) -> tuple[str, list[object]]:
         candidates = " UNION ".join([
             own_match,
             f"SELECT c.rowid FROM followups f JOIN customers c ON c.id = f.customer_id WHERE f.id IN ({their_match})",
-            *(f"SELECT rowid FROM customers WHERE {column} = ?" for column, _ in keys),
+            *(f"SELECT rowid FROM customers WHERE {column.format(t='customers')} = ?" for column, _ in keys),
         ])
         test = " OR ".join([
             f"({own})",
@@ -184,9 +186,10 @@ def text_match(text: str, *, indexed: bool = True) -> tuple[str, list[object]]:
     return f"({clause})", params
 
 
-def exact_keys(term: str) -> list[tuple[str, object]]:  # (column, value)
-    """A phone (by its duplicate key) or an e-mail address (as stored), when the whole term is
-    one: phones and e-mails are never matched by fragments, so masked digits find nothing."""
+def exact_keys(term: str) -> list[tuple[str, object]]:
+    """(SQL expression over table ``{t}``, value) pairs: a phone by its duplicate key, an e-mail
+    address case-insensitively, when the whole term is one; phones and e-mails are never matched
+    by fragments, so masked digits find nothing."""
     from .errors import ParseError
 
     out: list[tuple[str, object]] = []
@@ -196,12 +199,12 @@ def exact_keys(term: str) -> list[tuple[str, object]]:  # (column, value)
 
         key = phone_key(term)
         if key:
-            out.append(("phone_key", key))
+            out.append(("{t}.phone_key", key))
     if "@" in term:
         from .parsing import parse_email
 
         with contextlib.suppress(ParseError):  # not an address: matched as text only
-            out.append(("email", parse_email(term)))
+            out.append(("lower({t}.email)", parse_email(term).lower()))
     return out
 
 

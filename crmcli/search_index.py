@@ -47,10 +47,15 @@ def customer_columns(conn: sqlite3.Connection) -> tuple[str, ...]:
     return CUSTOMER_BASE + custom_text_columns(conn)
 
 
+def quoted(column: str) -> str:
+    """A column name as an SQL identifier (custom field keys may be SQL words)."""
+    return '"' + column.replace('"', '""') + '"'
+
+
 def document(columns: Sequence[str], prefix: str = "") -> str:
     """The SQL expression of one document. A NULL column adds nothing, so a new (all-NULL)
     column leaves every existing document as it was indexed."""
-    return " || ".join(f"coalesce({prefix}{c} || char(10), '')" for c in columns)
+    return " || ".join(f"coalesce({prefix}{quoted(c)} || char(10), '')" for c in columns)
 
 
 def exists(conn: sqlite3.Connection) -> bool:
@@ -71,7 +76,8 @@ def install_triggers(conn: sqlite3.Connection) -> None:
     conn.execute(f"CREATE TRIGGER customers_fts_ai AFTER INSERT ON customers BEGIN {insert_c} END")
     conn.execute(f"CREATE TRIGGER customers_fts_ad AFTER DELETE ON customers BEGIN {delete_c} END")
     conn.execute(
-        f"CREATE TRIGGER customers_fts_au AFTER UPDATE OF {', '.join(cols)} ON customers BEGIN {delete_c} {insert_c} END"
+        f"CREATE TRIGGER customers_fts_au AFTER UPDATE OF {', '.join(map(quoted, cols))} ON customers "
+        f"BEGIN {delete_c} {insert_c} END"
     )
     new_f, old_f = document(FOLLOWUP_COLUMNS, "new."), document(FOLLOWUP_COLUMNS, "old.")
     delete_f = f"INSERT INTO {FOLLOWUP_TABLE} ({FOLLOWUP_TABLE}, rowid, doc) VALUES ('delete', old.id, {old_f});"

@@ -111,6 +111,8 @@ def test_phones_and_emails_by_their_whole_key_only(crm, add):
 
 
 def test_the_migration_indexes_an_existing_database(crm, add, isolated_env):
+    from sqlite_utils import Database
+
     kept = add(needs="需要采购一批服务器")
     with open_store(isolated_env) as store:
         c = store.conn
@@ -119,12 +121,25 @@ def test_the_migration_indexes_an_existing_database(crm, add, isolated_env):
             c.execute(f"DROP TRIGGER {name}")
         for table in ("customer_fts_terms", "followup_fts_terms", "customer_fts", "followup_fts"):
             c.execute(f"DROP TABLE {table}")
-        c.execute("DELETE FROM schema_migrations WHERE version = ?", (migrations.LATEST,))
-        c.execute(f"PRAGMA user_version = {migrations.LATEST - 1}")
+        assert not search_index.exists(c)
+        # A database from before the index still answers (by the scan) ...
+        assert crm.ok("search", "采购", "--format", "ids").split() == [kept]
+        with store.write():
+            migrations.m009_search_index(Database(c))
+        assert search_index.exists(c)
+        assert c.execute("SELECT count(*) FROM customer_fts WHERE customer_fts MATCH '\"服务器\"'").fetchone()[0] == 1
+    # ... and after the migration through the index.
     assert crm.ok("search", "采购", "--format", "ids").split() == [kept]
-    with open_store(isolated_env) as store:
-        assert search_index.exists(store.conn)
-        assert store.conn.execute("SELECT count(*) FROM customer_fts WHERE customer_fts MATCH '\"服务器\"'").fetchone()[0] == 1
+
+
+def test_the_migration_shows_progress_on_a_terminal_for_large_databases(monkeypatch, capsys):
+    monkeypatch.setattr(search_index.sys.stderr, "isatty", lambda: True, raising=False)
+    report = search_index.stderr_progress("building the search index", min_rows=10)
+    assert report is not None
+    report(5, 20)
+    report(20, 20)
+    assert "building the search index: 5/20 (25%)" in capsys.readouterr().err
+    assert search_index.stderr_progress("x") is not None
 
 
 def test_search_counts_in_the_same_pass(crm, add):

@@ -285,7 +285,7 @@ def build_filters(
     where: list[str] | None = None,
 ) -> Any:
     """Validate filter options (labels to codes, dates, amounts) into query.Filters."""
-    from .. import options, parsing, query
+    from .. import options, parsing, query, search_index
     from ..customers import clean_value, columns
 
     store = state().store()
@@ -314,6 +314,7 @@ def build_filters(
         amount_min=amount_opt(amount_min),
         amount_max=amount_opt(amount_max),
         text=text,
+        text_indexed=bool(text) and search_index.exists(store.conn),
         archived="all" if all_ else ("only" if archived else "exclude"),
         conditions=[query.parse_condition(w, opts) for w in where or []],
     )
