@@ -109,7 +109,7 @@ def stale_json(
     jsonsql.register_functions(conn)
     extras = [(n, e) for n, e in (("last_contact", LAST_CONTACT), ("days_inactive", DAYS_INACTIVE)) if n in keys]
     fields = [k for k in keys if k not in ("last_contact", "days_inactive")]
-    select = jsonsql.customer_object(fields, lang, reveal, extra=extras)
+    select = jsonsql.customer_object(fields, lang, reveal, extra=extras, labels=jsonsql.option_labels(conn, lang))
     select_params: list[object] = [(today or clock.today()).isoformat()] if "days_inactive" in keys else []
     sql, params = _stale_sql(select, select_params, filters, boundary, include_lost, limit)
     for row in conn.execute(sql, params):

@@ -9,7 +9,7 @@ and Python only writes the strings out. The two must stay equal: a test compares
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from . import parsing
 from .fields import BY_KEY
@@ -29,6 +29,36 @@ def _mask_or_none(value: str | None) -> str | None:
     return None if value is None else parsing.mask_phone(value)
 
 
+def _landline_cases(key: str) -> str:
+    """Stored CN landlines (``010-62345678``, ``0755-8600123``) masked as parsing.mask_phone
+    does (first 3 and last 4 digits kept), in SQL: a Python call per landline cost 0.4 s of a
+    1M-customer ``crm stale``."""
+    cases = []
+    for area in (2, 3):
+        for digits in (7, 8):
+            pattern = "0" + "[0-9]" * area + "-" + "[0-9]" * digits
+            length = area + 2 + digits
+            if area == 2:  # 010-1234567 -> 010-***4567
+                masked = f"substr({key}, 1, 4) || '{'*' * (digits - 4)}' || substr({key}, {length - 3})"
+            else:  # 0755-1234567 -> 075*-***4567
+                masked = f"substr({key}, 1, 3) || '*-{'*' * (digits - 4)}' || substr({key}, {length - 3})"
+            cases.append(f"WHEN length({key}) = {length} AND {key} GLOB '{pattern}' THEN {masked} ")
+    return "".join(cases)
+
+
+def option_labels(conn: sqlite3.Connection, lang: str) -> dict[str, dict[str, str]]:
+    """Every option's label in ``lang``, by field and code, for :func:`customer_object`."""
+    column = "label_zh" if lang == "zh" else "label_en"
+    out: dict[str, dict[str, str]] = {}
+    for field, code, label in conn.execute(f"SELECT field, code, {column} FROM options"):
+        out.setdefault(field, {})[code] = label
+    return out
+
+
+def _quote(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
 def _value_expr(key: str, kind: str, reveal: bool) -> str:
     # ``key`` is always one of our own field keys (checked by the caller), never user text.
     if kind == "phone" and not reveal:
@@ -36,6 +66,7 @@ def _value_expr(key: str, kind: str, reveal: bool) -> str:
             f"CASE WHEN {key} IS NULL THEN NULL "
             f"WHEN length({key}) = 11 AND {key} GLOB '{MOBILE_GLOB}' "
             f"THEN substr({key}, 1, 3) || '****' || substr({key}, 8) "
+            f"{_landline_cases(key)}"
             f"ELSE crm_mask_phone({key}) END"
         )
     if kind == "amount":
@@ -53,10 +84,13 @@ def customer_object(
     *,
     extra: Sequence[tuple[str, str]] = (),
     table: str = "customers",
+    labels: Mapping[str, Mapping[str, str]] | None = None,
 ) -> str:
     """A ``json_object(...)`` expression over ``table`` for these field keys (in this order),
     with ``<key>_label`` after each dropdown, then ``extra`` (name, SQL expression) pairs such as
-    ``("days_inactive", "…")``, appended as they are."""
+    ``("days_inactive", "…")``, appended as they are. With ``labels`` (:func:`option_labels`) the
+    labels are written into the statement as a CASE instead of a subquery per row and dropdown
+    (about 1 s of a 1M-customer ``crm stale``)."""
     label_column = "label_zh" if lang == "zh" else "label_en"
     parts: list[str] = []
     for key in columns:
@@ -65,7 +99,10 @@ def customer_object(
             raise KeyError(key)
         column = f'{table}."{key}"'  # quoted: a custom field's key is an identifier, never a keyword
         parts.append(f"'{key}', {_value_expr(column, spec.kind, reveal)}")
-        if spec.kind == "choice":
+        if spec.kind == "choice" and labels is not None:
+            cases = "".join(f"WHEN {_quote(c)} THEN {_quote(lb)} " for c, lb in labels.get(key, {}).items())
+            parts.append(f"'{key}_label', " + (f"CASE {column} {cases}ELSE {column} END" if cases else column))
+        elif spec.kind == "choice":
             parts.append(
                 f"'{key}_label', coalesce((SELECT {label_column} FROM options "
                 f"WHERE options.field = '{key}' AND options.code = {column}), {column})"

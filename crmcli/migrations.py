@@ -145,7 +145,8 @@ def m005_drop_unselective_indexes(db: Database) -> None:
 def m009_search_index(db: Database) -> None:
     """The full-text index for ``crm search`` (see search_index): two trigram FTS5 tables kept in
     step by triggers, filled from the existing customers and follow-ups (with a progress line on
-    a terminal for large databases; about 40 s at 1M customers / 5M follow-ups here)."""
+    a terminal for large databases). At 1M customers / 5M follow-ups: 92 s of CPU, 33 MB of
+    memory, 0.8 GB more on disk (2.07 -> 2.87 GB)."""
     from . import search_index
 
     search_index.create(db.conn, search_index.stderr_progress("building the search index"))

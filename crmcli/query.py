@@ -163,11 +163,13 @@ def text_match(text: str, *, indexed: bool = True) -> tuple[str, list[object]]:
         their_match, their_match_params = search_index.match_sql(search_index.FOLLOWUP_TABLE, term)
         # The candidates as one rowid list (so the plan is always rowid lookups), then the same
         # test as the scan below.
-        candidates = " UNION ".join([
+        candidates = " UNION ALL ".join([
             own_match,
             f"SELECT c.rowid FROM followups f JOIN customers c ON c.id = f.customer_id WHERE f.id IN ({their_match})",
             *(f"SELECT rowid FROM customers WHERE {column.format(t='customers')} = ?" for column, _ in keys),
         ])
+        if search_index.exact(term):  # the index finds exactly what LIKE would: no re-check
+            return f"customers.rowid IN ({candidates})", [*own_match_params, *their_match_params, *key_params]
         test = " OR ".join([
             f"({own})",
             f"customers.id IN (SELECT f.customer_id FROM followups f WHERE f.id IN ({their_match}) AND ({theirs}))",
@@ -263,11 +265,20 @@ def select(
     ``with_total`` adds ``_total``, the number of matches before the limit, counted in the same
     pass (worth it when every match is visited anyway, as in a text search)."""
     cols = columns(conn)
-    select_list = ", ".join(cols) + (", count(*) OVER ()" if with_total else "")
-    names = (*cols, "_total") if with_total else cols
-    sql, params = select_sql(select_list, filters, order, limit)
+    if not with_total:
+        sql, params = select_sql(", ".join(cols), filters, order, limit)
+        for row in conn.execute(sql, params):
+            yield dict(zip(cols, row))
+        return
+    # The matches are sorted and counted as bare rowids; only the rows shown are read whole
+    # (sorting 20,000 whole rows took 330 ms of a search at 1M customers, the rowids 90 ms).
+    inner, params = select_sql("rowid AS _hit, count(*) OVER () AS _total", filters, order, limit)
+    sql = (
+        f"SELECT {', '.join(cols)}, _hits._total FROM ({inner}) AS _hits "
+        f"CROSS JOIN customers ON customers.rowid = _hits._hit {order_by(order or [])}"
+    )
     for row in conn.execute(sql, params):
-        yield dict(zip(names, row))
+        yield dict(zip((*cols, "_total"), row))
 
 
 def select_json(
@@ -284,7 +295,8 @@ def select_json(
     from . import jsonsql
 
     jsonsql.register_functions(conn)
-    sql, params = select_sql(jsonsql.customer_object(keys, lang, reveal), filters, order, limit)
+    labels = jsonsql.option_labels(conn, lang)
+    sql, params = select_sql(jsonsql.customer_object(keys, lang, reveal, labels=labels), filters, order, limit)
     for (obj,) in conn.execute(sql, params):
         yield obj
 

@@ -12,6 +12,7 @@ from pathlib import Path
 from .errors import Busy, StoreError
 
 BUSY_TIMEOUT_MS = 10_000
+MMAP_BYTES = 1 << 30
 APP_NAME = "crmcli"
 
 
@@ -117,6 +118,10 @@ def open_store(path: Path | str | None = None, *, migrate: bool = True) -> Store
         if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
             conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = NORMAL")
+        # Reads through a memory map instead of a pread() per page: most of the system time of a
+        # 1M-customer `crm stale` (1.1 s -> 0.1 s measured). Only address space: pages are the
+        # OS's file cache, shared with every other process reading the file.
+        conn.execute(f"PRAGMA mmap_size = {MMAP_BYTES}")
     except sqlite3.DatabaseError as exc:
         conn.close()
         raise translate(exc) from exc

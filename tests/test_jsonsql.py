@@ -13,8 +13,8 @@ from crmcli.storage import open_store
 
 from .conftest import add_args
 
-PHONES = ["13812345678", "010-62345678", "0512-65432100-88", "(496)978-3969x58947", "+44 20 7946 0958", "001-808-617-6467"]
-AMOUNTS = [None, "12000", "12000.5", "0.01", "86000.50", "1999999.99", "1.5万"]
+PHONES = ["13812345678", "010-62345678", "010-6234567", "0755-8600123", "0755-86001234", "0512-65432100-88", "(496)978-3969x58947", "+44 20 7946 0958", "001-808-617-6467"]
+AMOUNTS = [None, "12000", "12000.5", "0.01", "86000.50", "1999999.99", "1.5万", "3", "4", None]
 
 
 @pytest.fixture
@@ -29,9 +29,10 @@ def varied(crm):
     return made
 
 
+@pytest.mark.parametrize("inline_labels", [False, True])
 @pytest.mark.parametrize("lang", ["en", "zh"])
 @pytest.mark.parametrize("reveal", [False, True])
-def test_sql_json_equals_python_projection(varied, isolated_env, lang, reveal):
+def test_sql_json_equals_python_projection(varied, isolated_env, lang, reveal, inline_labels):
     with open_store(isolated_env) as store:
         opts = options.load(store)
         jsonsql.register_functions(store.conn)
@@ -39,7 +40,8 @@ def test_sql_json_equals_python_projection(varied, isolated_env, lang, reveal):
         python_rows = [render.machine_projector(opts, lang, reveal)(r) for r in query.select(store.conn, filters)]
         keys = list(python_rows[0])
         columns = [k for k in keys if not k.endswith("_label")]
-        expr = jsonsql.customer_object(columns, lang, reveal)
+        labels = jsonsql.option_labels(store.conn, lang) if inline_labels else None
+        expr = jsonsql.customer_object(columns, lang, reveal, labels=labels)
         sql_rows = [json.loads(r[0]) for r in store.conn.execute(f"SELECT {expr} FROM customers ORDER BY id")]
     assert sql_rows == python_rows
     assert [list(r) for r in sql_rows] == [list(r) for r in python_rows]  # same key order
@@ -57,3 +59,14 @@ def parsing_fen_to_yuan(fen: int):
     from crmcli import parsing
 
     return parsing.fen_to_yuan(fen)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(phone=st.from_regex(r"0[0-9]{2,3}-[0-9]{6,9}(-[0-9]{1,3})?|[0-9()+ -]{5,14}", fullmatch=True))
+def test_phones_are_masked_in_sql_as_in_python(phone, isolated_env):
+    from crmcli import parsing
+
+    with open_store(isolated_env, migrate=False) as store:
+        jsonsql.register_functions(store.conn)
+        got = store.conn.execute(f"SELECT {jsonsql._value_expr('p', 'phone', False)} FROM (SELECT ? AS p)", (phone,)).fetchone()[0]
+    assert got == parsing.mask_phone(phone)

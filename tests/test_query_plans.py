@@ -124,6 +124,6 @@ def test_a_table_search_counts_its_matches_in_the_same_pass(crm, isolated_env):
     finally:
         common.State.store = real_store  # type: ignore[method-assign]
     assert result.exit_code == 0 and "2 of 3 shown" in result.stderr
-    searches = [s for s in statements if "FROM customers" in s and "LIKE" in s]
+    searches = [s for s in statements if "FROM customers" in s and "customer_fts" in s]
     assert not [s for s in statements if "count(*) FROM customers" in s]
     assert len(searches) == 1 and "OVER ()" in searches[0]
