@@ -10,7 +10,7 @@ import typer
 
 from .. import __version__
 from . import admin_cmds, backup_cmds, customer_cmds
-from .common import CrmGroup, h, reset_state, state
+from .common import COMMAND_KEY, CrmGroup, h, reset_state, state
 
 app = typer.Typer(
     cls=CrmGroup,
@@ -46,6 +46,7 @@ def root(
     st.db = db
     st.lang = i18n.detect(lang)
     st.debug = debug
+    st.command = ctx.meta.setdefault(COMMAND_KEY, [])  # the words of the subcommand, for State.store()
 
 
 @app.command(help=h(

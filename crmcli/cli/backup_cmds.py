@@ -200,5 +200,14 @@ def list_(
 
     st = state()
     db_path = Path(st.db).expanduser() if st.db else storage.default_path()
-    for path in backup.list_backups(directory or backup.default_dir(db_path), db_path):
+    found = backup.list_backups(directory or backup.default_dir(db_path), db_path)
+    if not db_path.exists():
+        # a lost database is when its backups are needed: list them by name, create nothing
+        if not found:
+            raise storage.missing(db_path)
+        warn(h(
+            f"there is no database at {db_path}; these backups are named like it (crm backup restore FILE --yes)",
+            f"{db_path} 处没有数据库；以下备份与其同名（crm backup restore 文件 --yes）",
+        ))
+    for path in found:
         typer.echo(f"{path}\t{_size(path.stat().st_size)}")
