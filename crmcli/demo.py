@@ -48,7 +48,7 @@ def is_demo(path: Path) -> bool:
     """Whether ``path`` is a database an earlier ``crm demo`` made (read-only look; never creates)."""
     uri = "file:" + str(path.resolve()).replace("?", "%3f").replace("#", "%23") + "?mode=ro"
     try:
-        conn = sqlite3.connect(uri, uri=True)
+        conn = sqlite3.connect(uri, uri=True, isolation_level=None)
     except sqlite3.Error:
         return False
     try:
