@@ -149,9 +149,17 @@ def m010_database_identity(db: Database) -> None:
     db.execute("INSERT OR IGNORE INTO config (key, value) VALUES ('db-id', lower(hex(randomblob(8))))")
 
 
+def m011_email_lower_index(db: Database) -> None:
+    """E-mail duplicates are matched case-insensitively (``LN@YQ.TECH`` is ``ln@yq.tech``): an
+    index on ``lower(email)`` keeps that lookup indexed. Addresses stay stored as typed."""
+    db.execute("CREATE INDEX IF NOT EXISTS idx_customers_email_lower ON customers (lower(email))")
+
+
 MIGRATIONS: list[Callable[[Database], None]] = [
     m001_initial, m002_last_contact_index, m003_import_batches, m004_custom_fields_and_views,
-    m005_drop_unselective_indexes, m010_database_identity,
+    m005_drop_unselective_indexes,
+    m010_database_identity,
+    m011_email_lower_index,
 ]
 LATEST = len(MIGRATIONS)
 

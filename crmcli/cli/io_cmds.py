@@ -323,8 +323,8 @@ def _report(summary: Any, fmt: str, lang: str, *, failed: bool) -> None:
 @import_app.command(
     "undo",
     help=h(
-        "Undo an import batch: remove the customers and follow-ups it added, revert what it updated.",
-        "撤销一个导入批次：删除其新增的客户和跟进记录，还原其更新的内容。",
+        "Undo an import batch: remove the customers and follow-ups it added, revert what it updated (asks first; --yes to skip).",
+        "撤销一个导入批次：删除其新增的客户和跟进记录，还原其更新的内容（会先确认；--yes 跳过确认）。",
     ),
 )
 def import_undo(
@@ -334,11 +334,32 @@ def import_undo(
     force: Annotated[
         bool, typer.Option("--force", help=h("undo even if records were changed since", "即使记录之后被修改过也撤销"))
     ] = False,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help=h("do not ask (for scripts)", "不确认直接撤销（用于脚本）"))] = False,
 ) -> None:
-    from .. import customers, importing
+    from .. import customers, i18n, importing
+    from ..errors import Conflict
+    from .common import stdin_is_terminal
 
     st = state()
     store = st.store()
+    info = importing.batch(store, batch)
+    if info["undone_at"]:
+        raise Conflict(f"import batch {batch} was already undone at {info['undone_at']}",
+                       zh=f"导入批次 {batch} 已于 {info['undone_at']} 撤销")
+    if not yes:
+        # As crm delete and crm backup restore: a person confirms, a script says --yes.
+        if not stdin_is_terminal():
+            raise UsageError("refusing to undo an import without --yes when not on a terminal",
+                             zh="非终端环境下撤销导入需要 --yes")
+        question = i18n.pick(st.lang,
+            f"Undo batch {batch} ({info['source']}, {info['started_at']}): remove the {info['added']} customers or "
+            f"follow-ups it added and revert its {info['updated']} updates?",
+            f"撤销批次 {batch}（{info['source']}，{info['started_at']}）：删除其新增的 {info['added']} 个客户或跟进记录，"
+            f"还原其 {info['updated']} 处更新？",
+        )
+        if not typer.confirm(question, err=True):
+            err(i18n.message("aborted", st.lang))
+            raise typer.Exit(1)
     ctx = customers.Context.load(store, "import undo")
     result = importing.undo(store, batch, ctx, force=force)
     typer.echo(
