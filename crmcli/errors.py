@@ -51,9 +51,10 @@ class ValidationError(UsageError):
         row: int | None = None,
         details: dict[str, object] | None = None,
     ) -> None:
-        super().__init__(f"{field}: {value!r}: {reason}")
+        super().__init__(f"{field}: {shorten(value)!r}: {reason}")
         self.field = field
-        self.value = value
+        # Only ever shown, cut short: an import keeps thousands of these, a cell may be 1 MiB.
+        self.value = shorten(value, 200) if isinstance(value, str) else value
         self.reason = reason
         self.row = row
         self.details = details or {}
@@ -79,3 +80,12 @@ class StoreError(CrmError):
     """The database file cannot be used: corrupt, not SQLite, too new, read-only, disk full."""
 
     exit_code = 6
+
+
+def shorten(value: object, limit: int = 40) -> str:
+    """``value`` as text for a message, cut to ``limit`` characters: a file can hold a 300 MB cell,
+    and quoting it whole made a 314 MB error message."""
+    text = value if isinstance(value, str) else str(value)
+    if len(text) <= limit:
+        return text
+    return text[: limit - 1] + "…"

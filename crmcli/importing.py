@@ -33,7 +33,7 @@ from typing import IO, Any
 from . import clock, i18n, ids, parsing
 from .custom_fields import parse_decimal, parse_integer
 from .customers import PORTABLE_COLUMNS, Context, clean_value, columns, update
-from .errors import Conflict, CrmError, NotFound, ParseError, UsageError, ValidationError
+from .errors import Conflict, CrmError, NotFound, ParseError, UsageError, ValidationError, shorten
 from .fields import BY_KEY, REQUIRED, all_fields, custom_keys, header_aliases, header_key
 from .followups import FOLLOWUP_COLUMNS
 from .options import OptionSet
@@ -876,7 +876,7 @@ class _Rejects:
 
 
 def describe(exc: ValidationError, lang: str) -> str:
-    value = "" if exc.value in (None, "") else f" {str(exc.value)!r}"
+    value = "" if exc.value in (None, "") else f" {shorten(exc.value)!r}"
     return f"{exc.field}{value}: {i18n.reason(exc.reason, lang, **exc.details)}"
 
 
@@ -965,7 +965,7 @@ def run_import(
         store.conn.execute(f"PRAGMA cache_size = {int(previous_cache)}")
     if rejects.path is not None and summary.rejected:
         summary.rejects_file = str(rejects.path)
-    summary.warnings.extend(ctx.warnings)
+    summary.warnings.extend([*source.warnings, *ctx.warnings])  # the reader's notes too (repeated headers…)
     return summary
 
 

@@ -14,7 +14,7 @@ import typer
 from typer.core import TyperGroup
 
 from .. import i18n
-from ..errors import CrmError, ParseError, ValidationError
+from ..errors import CrmError, ParseError, ValidationError, shorten
 from ..fields import FIELDS, Field
 from ..storage import Store, open_store, translate
 
@@ -87,7 +87,7 @@ def describe_error(exc: CrmError, lang: str) -> str:
         spec = BY_KEY.get(exc.field)
         name = f"{exc.field} ({spec.label(lang)})" if spec and lang == "zh" else exc.field
         where = i18n.message("row", lang, row=exc.row) + ": " if exc.row else ""
-        value = "" if exc.value in (None, "") else f" {str(exc.value)!r}"
+        value = "" if exc.value in (None, "") else f" {shorten(exc.value)!r}"
         return f"{where}{name}{value}: {i18n.reason(exc.reason, lang, **exc.details)}"
     missing = getattr(exc, "missing", None)
     if missing:
