@@ -32,7 +32,9 @@ EXCEL_1904 = dt.datetime(1904, 1, 1)
 ODS_MIMETYPE = b"application/vnd.oasis.opendocument.spreadsheet"
 BLOCK = 1 << 20
 _XLSX_REF = re.compile(rb"<c\b[^>]*?\br=\"([A-Z]{1,8})([0-9]{1,12})\"[^>]*?(/?)>")
-_ODS_REPEAT = re.compile(rb"number-(rows|columns)-repeated=\"([0-9]{1,12})\"")
+_ODS_TAG = re.compile(rb"<(/?)table:(table-row|table-cell|covered-table-cell|table)\b([^>]*?)(/?)>")
+_ODS_ROWS = re.compile(rb"number-rows-repeated=\"([0-9]{1,12})\"")
+_ODS_COLS = re.compile(rb"number-columns-repeated=\"([0-9]{1,12})\"")
 _DTD = re.compile(rb"<!(?:DOCTYPE|ENTITY)", re.IGNORECASE)
 
 
@@ -66,6 +68,48 @@ class _Extent:
         return (self.max_row - self.min_row + 1) * (self.max_col - self.min_col + 1)
 
 
+class _OdsExtent:
+    """The used range of an ODS sheet, repeats included: a cell with a value repeated 1024 times in
+    a row repeated a million times is a billion cells to calamine. Empty repeats (LibreOffice ends
+    every sheet with them) are free."""
+
+    def __init__(self) -> None:
+        self.row = 0  # rows before the current one, in the current table
+        self.col = 0
+        self.repeat = 1
+        self.max_row = self.max_col = 0
+
+    def feed(self, data: bytes) -> None:
+        for m in _ODS_TAG.finditer(data):
+            closing, tag, attrs, empty = m.groups()
+            if tag == b"table":
+                if not closing:
+                    self.row = 0
+                continue
+            if tag == b"table-row":
+                if closing:
+                    self.row += self.repeat
+                    self.col, self.repeat = 0, 1
+                else:
+                    found = _ODS_ROWS.search(attrs)
+                    self.col, self.repeat = 0, int(found.group(1)) if found else 1
+                    if empty:
+                        self.row += self.repeat
+                        self.repeat = 1
+                continue
+            if closing:
+                continue
+            found = _ODS_COLS.search(attrs)
+            span = int(found.group(1)) if found else 1
+            if b"value-type" in attrs:
+                self.max_row = max(self.max_row, self.row + self.repeat)
+                self.max_col = max(self.max_col, self.col + span)
+            self.col += span
+
+    def cells(self) -> int:
+        return self.max_row * self.max_col
+
+
 def _scan_part(archive: zipfile.ZipFile, info: zipfile.ZipInfo, kind: str) -> None:
     """Stream one XML part: bounded size, no DTD, no overlong text run, a bounded used range."""
     name = info.filename
@@ -76,7 +120,7 @@ def _scan_part(archive: zipfile.ZipFile, info: zipfile.ZipInfo, kind: str) -> No
         )
     sheet = kind == "xlsx" and name.startswith("xl/worksheets/")
     extent = _Extent()
-    ods_cells = 0
+    ods = _OdsExtent()
     tail = b""
     run = 0  # bytes since the last "<": the length of the text being read
     total = 0
@@ -115,22 +159,14 @@ def _scan_part(archive: zipfile.ZipFile, info: zipfile.ZipInfo, kind: str) -> No
                 if extent.cells() > MAX_CELLS:
                     break
             elif kind == "ods" and name == "content.xml":
-                # Repeated rows and columns are materialised by calamine: bound their product.
-                rows = cols = 1
-                for m in _ODS_REPEAT.finditer(scan):
-                    if m.group(1) == b"rows":
-                        rows = int(m.group(2))
-                    else:
-                        cols = int(m.group(2))
-                    if rows * cols > MAX_CELLS:
-                        ods_cells = rows * cols
-                        break
-                if ods_cells:
+                ods.feed(scan)
+                if ods.cells() > MAX_CELLS:
                     break
-    if extent.cells() > MAX_CELLS or ods_cells > MAX_CELLS:
+    if extent.cells() > MAX_CELLS or ods.cells() > MAX_CELLS:
+        rows, cols = (extent.max_row, extent.max_col) if extent.cells() > MAX_CELLS else (ods.max_row, ods.max_col)
         raise WorkbookError(
             f"the sheet {shorten(name)} spans more than {MAX_CELLS:,} cells "
-            f"(up to row {extent.max_row:,}, column {extent.max_col:,}); save it as CSV to import it"
+            f"(up to row {rows:,}, column {cols:,}); save it as CSV to import it"
         )
 
 

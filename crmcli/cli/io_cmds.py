@@ -77,15 +77,16 @@ def import_file(
         ),
     ] = None,  # noqa: UP045
     no_header: Annotated[
-        bool,
+        Optional[bool],
         typer.Option(
             "--no-header",
             help=h(
                 "the first row is data: columns are named A, B, C… as in a spreadsheet",
                 "第一行就是数据：列按电子表格的方式命名为 A、B、C…",
             ),
+            show_default=False,
         ),
-    ] = False,
+    ] = None,  # noqa: UP045
     header_row: Annotated[
         Optional[int],
         typer.Option(
@@ -98,7 +99,7 @@ def import_file(
         ),
     ] = None,  # noqa: UP045
     skip_rows: Annotated[
-        int,
+        Optional[int],
         typer.Option(
             "--skip-rows",
             min=0,
@@ -107,7 +108,28 @@ def import_file(
                 "跳过表头后的 N 行（第二行表头、示例行）",
             ),
         ),
-    ] = 0,
+    ] = None,  # noqa: UP045
+    where: Annotated[
+        Optional[list[str]],
+        typer.Option(
+            "--where",
+            help=h(
+                "import only the rows where 'Column=value' (or 'Column!=value'); repeatable, all must match",
+                "只导入满足 '列=值'（或 '列!=值'）的行；可重复，须全部满足",
+            ),
+        ),
+    ] = None,  # noqa: UP045
+    drop_invalid_optional: Annotated[
+        Optional[bool],
+        typer.Option(
+            "--drop-invalid-optional",
+            help=h(
+                "drop an invalid value of an optional field (a bad e-mail) with a warning, instead of refusing the row",
+                "可选字段的值无效（如错误的邮箱）时丢弃该值并警告，而不是拒绝整行",
+            ),
+            show_default=False,
+        ),
+    ] = None,  # noqa: UP045
     mapping: Annotated[
         Optional[Path],
         typer.Option(
@@ -241,6 +263,12 @@ def import_file(
         encoding=encoding,
         format=input_format,
         delimiter=delimiter,
+        where=list(where or []),
+        sheet=sheet,
+        header_row=header_row,
+        skip_rows=skip_rows,
+        no_header=no_header,
+        drop_invalid_optional=drop_invalid_optional,
     )
     merged = settings_map.merged(cli_map)
     settings = importing.Settings(
@@ -265,9 +293,11 @@ def import_file(
         fmt=merged.format,
         encoding=merged.encoding,
         delimiter=merged.delimiter,
-        sheet=sheet,
+        sheet=merged.sheet,
         stdin=sys.stdin.buffer if path == "-" else None,
-        layout=readers.Layout(no_header=no_header, header_row=header_row, skip_rows=skip_rows),
+        layout=readers.Layout(
+            no_header=bool(merged.no_header), header_row=merged.header_row, skip_rows=merged.skip_rows or 0
+        ),
     )
     try:
         with _progress() as tick:
