@@ -8,18 +8,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 Kind = Literal[
-    "id",
-    "text",
-    "longtext",
-    "choice",
-    "phone",
-    "email",
-    "date",
-    "amount",
-    "grade",
-    "timestamp",
-    "flag",
-    "integer",
+    "id", "text", "longtext", "choice", "phone", "email", "date", "amount", "grade", "timestamp", "flag", "integer",
     "decimal",
 ]
 
@@ -82,16 +71,7 @@ SEED_KEYS: tuple[str, ...] = tuple(f.key for f in FIELDS[:20])
 """The seed template's 20 columns, in its order."""
 
 DEFAULT_COLUMNS: tuple[str, ...] = (
-    "id",
-    "name",
-    "contact",
-    "phone",
-    "industry",
-    "status",
-    "grade",
-    "owner",
-    "last_followup",
-    "amount",
+    "id", "name", "contact", "phone", "industry", "status", "grade", "owner", "last_followup", "amount",
 )
 
 
