@@ -17,25 +17,35 @@ only where that leaves the record unchanged.
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import dataclasses
 import datetime as dt
 import json
 import math
 import operator
-import os
 import re
 import sqlite3
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
 from . import clock, i18n, ids, import_mapping, parsing
 from .custom_fields import parse_decimal, parse_integer
-from .customers import NAME_KEYS, PORTABLE_COLUMNS, Context, clean_value, columns, update
+from .customers import (
+    EMAIL_MATCH,
+    NAME_KEYS,
+    PORTABLE_COLUMNS,
+    Context,
+    clean_value,
+    columns,
+    email_key,
+    update,
+)
 from .errors import Conflict, CrmError, NotFound, ParseError, UsageError, ValidationError, shorten
 from .fields import BY_KEY, REQUIRED, all_fields, custom_keys
-from .followups import FOLLOWUP_COLUMNS
+from .followups import FOLLOWUP_COLUMNS, MIRRORED, mirror, mirror_values, moves_last_followup
 from .import_mapping import (  # moved there; imported from here by other modules and tests
     FOLLOWUP_LABELS,
     Mapping_,
@@ -119,6 +129,7 @@ class Settings:
     match: tuple[str, ...] = MATCH_KEYS
     skip_invalid: bool = False
     rejects: Path | None = None
+    force: bool = False  # overwrite an existing --rejects file
     dry_run: bool = False
     ignore_unknown: bool = False
     followup_columns: bool | None = None
@@ -191,9 +202,13 @@ class Summary:
 
 
 def _jsonable(value: Any) -> Any:
-    if value is None or isinstance(value, (str, int, float, bool)):
+    """A refused value as the summary quotes it: cut like every quoted value (the rejects file
+    keeps the row whole)."""
+    if value is None or isinstance(value, (bool, float)):
         return value
-    return str(value)
+    if isinstance(value, int) and abs(value) < 10**15:
+        return value
+    return shorten(value)
 
 
 # ---------------------------------------------------------------------------- converters
@@ -594,22 +609,34 @@ def _chunks(rows: Iterator[Row], size: int) -> Iterator[list[Row]]:
 
 
 class _Rejects:
-    """The ``--rejects`` file: the bad rows as they came, plus line and reason columns (0600)."""
+    """The ``--rejects`` file: the bad rows as they came, plus line and reason columns. Written
+    through :func:`crmcli.outputs.private_output` (0600, never over the database or an existing
+    file without ``force``), and put in place only when the import commits."""
 
-    def __init__(self, path: Path | None, headers: Sequence[str], lang: str) -> None:
+    def __init__(
+        self, path: Path | None, headers: Sequence[str], lang: str, *, force: bool = False, db: Path | None = None
+    ) -> None:
+        from . import outputs
+
         self.path = path
         self.lang = lang
         self.handle: IO[str] | None = None
         self.writer: Any = None
         self.headers = list(headers)
+        self.force = force
+        self.protect = outputs.protected(db)
+        self._output: Any = None
+        if path is not None:
+            outputs.check_target(path, force=force, protect=self.protect)  # refuse before importing anything
 
     def write(self, line: int, cells: Sequence[Any], errors: Sequence[ValidationError]) -> None:
         if self.path is None:
             return
         if self.writer is None:
-            fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            os.fchmod(fd, 0o600)
-            self.handle = open(fd, "w", encoding="utf-8-sig", newline="")  # noqa: SIM115 - closed in close()
+            from . import outputs
+
+            self._output = outputs.private_output(self.path, force=self.force, protect=self.protect, encoding="utf-8-sig")
+            self.handle = self._output.__enter__()
             self.writer = csv.writer(self.handle)
             self.writer.writerow([*self.headers, "line", "reason"])
         reason = "; ".join(describe(e, self.lang) for e in errors)
@@ -617,14 +644,24 @@ class _Rejects:
         row += [""] * (len(self.headers) - len(row))
         self.writer.writerow([*row, line, reason])
 
-    def close(self) -> None:
-        if self.handle is not None:
-            self.handle.close()
+    def close(self, commit: bool = True) -> None:
+        """Put the file in place (``commit``), or discard it: the import did not happen."""
+        if self._output is not None:
+            output, self._output = self._output, None
+            if commit:
+                output.__exit__(None, None, None)
+            else:
+                with contextlib.suppress(_Discard):
+                    output.__exit__(_Discard, _Discard(), None)
+
+
+class _Discard(Exception):
+    """Thrown into the rejects output to make it remove its temporary file."""
 
 
 def describe(exc: ValidationError, lang: str) -> str:
     value = "" if exc.value in (None, "") else f" {shorten(exc.value)!r}"
-    return f"{exc.field}{value}: {i18n.reason(exc.reason, lang, **exc.details)}"
+    return f"{shorten(exc.field)}{value}: {i18n.reason(exc.reason, lang, **exc.details)}"
 
 
 def run_import(
@@ -656,8 +693,13 @@ def run_import(
     if plan.target == "customers" and "id" not in plan.keys and "phone" not in plan.keys and "email" not in plan.keys:
         summary.warnings.append("the file has no ID, phone or email column: duplicates cannot be recognised")
     rejects = _Rejects(
-        settings.rejects if settings.skip_invalid and not settings.dry_run else None, source.headers, settings.lang
+        settings.rejects if settings.skip_invalid and not settings.dry_run else None,
+        source.headers,
+        settings.lang,
+        force=settings.force,
+        db=store.path,
     )
+    committed = False
     ctx.command = "import"
     # A bigger page cache for the duration: a dozen indexes over a large batch otherwise thrash
     # SQLite's default 2 MB. Bounded, so memory stays flat however long the file is.
@@ -706,13 +748,14 @@ def run_import(
             )
             if settings.dry_run:
                 raise _DryRun
+        committed = True
     except _DryRun:
         summary.batch = None
     except ImportFailed:
         summary.batch = None
         raise
     finally:
-        rejects.close()
+        rejects.close(commit=committed)
         store.conn.execute(f"PRAGMA cache_size = {int(previous_cache)}")
     if rejects.path is not None and summary.rejected:
         summary.rejects_file = str(rejects.path)
@@ -775,7 +818,7 @@ class _CustomerWriter:
         self.insert_columns = (*INSERT_COLUMNS, *custom)
         self.retired = frozenset(k for k in custom if not BY_KEY[k].editable)
         self.insert_sql = (
-            f"INSERT INTO customers ({', '.join(self.insert_columns)}) "
+            f"INSERT INTO customers ({', '.join(_quote(c) for c in self.insert_columns)}) "
             f"VALUES ({', '.join('?' * len(self.insert_columns))})"
         )
 
@@ -783,8 +826,10 @@ class _CustomerWriter:
         if not values:
             return {}
         keys = self.columns if self.update_mode else ("id",)
-        cols = ", ".join(keys)
+        cols = ", ".join(_quote(k) for k in keys)
         found: dict[str, dict[str, Any]] = {}
+        if column == "email":  # matched case-insensitively, on the indexed lower(email)
+            column = EMAIL_MATCH
         sql = f"SELECT {cols}, {column} FROM customers WHERE {column} IN (SELECT value FROM json_each(?)) ORDER BY id"
         for row in self.conn.execute(sql, (json.dumps(values, ensure_ascii=False),)):
             found.setdefault(row[-1], dict(zip(keys, row)))
@@ -808,7 +853,7 @@ class _CustomerWriter:
         unnamed = [v for _, v, _ in good if not (self.by_id and "id" in v)]
         for key in self.by_other:
             column = "phone_key" if key == "phone" else key
-            existing[key] = self._existing(column, [v[column] for v in unnamed if v.get(column)])
+            existing[key] = self._existing(column, [_match_value(key, v) for v in unnamed if v.get(column)])
         pending: dict[tuple[str, str], dict[str, Any]] = {}  # new rows of this chunk, by match key
         inserts: list[dict[str, Any]] = []
         explicit_max: dict[tuple[str, int], int] = {}
@@ -841,7 +886,7 @@ class _CustomerWriter:
             for key in ("id", *self.by_other):
                 column = "phone_key" if key == "phone" else key
                 if record.get(column):
-                    pending.setdefault((key, record[column]), record)
+                    pending.setdefault((key, _match_value(key, record)), record)
         self._insert(inserts, explicit_max)
         return bad
 
@@ -857,9 +902,9 @@ class _CustomerWriter:
             return found, "id"
         for key in self.by_other:
             column = "phone_key" if key == "phone" else key
-            value = values.get(column)
-            if not value:
+            if not values.get(column):
                 continue
+            value = _match_value(key, values)
             found = existing[key].get(value) or pending.get((key, value))
             if found is not None:
                 return found, key
@@ -958,6 +1003,15 @@ class _CustomerWriter:
         )
 
 
+def _match_value(key: str, values: Mapping[str, Any]) -> Any:
+    """What a row is matched on for ``key``: the phone's key, the e-mail lower-cased, the ID."""
+    if key == "phone":
+        return values["phone_key"]
+    if key == "email":
+        return email_key(values["email"])
+    return values[key]
+
+
 class _FollowupWriter:
     """Follow-ups from their own file (``crm export --followups``): matched to existing customers;
     a row equal in customer, date and content to a stored follow-up is a duplicate."""
@@ -977,6 +1031,10 @@ class _FollowupWriter:
         self.summary = summary
         self.stamp = stamp
         self.defaults = defaults
+        self.today = clock.today()
+        # Audit rows of the customer's mirrored fields say "import log" (history shows them as
+        # the follow-up, as for crm log); same warnings and batch as the import.
+        self.log_ctx = dataclasses.replace(ctx, command="import log")
 
     def write(self, chunk: list[Row]) -> list[tuple[int, list[Any], list[ValidationError]]]:
         bad: list[tuple[int, list[Any], list[ValidationError]]] = []
@@ -992,6 +1050,12 @@ class _FollowupWriter:
                 continue
             if not conn.execute("SELECT 1 FROM customers WHERE id = ?", (row["customer_id"],)).fetchone():
                 bad.append((line, cells, [ValidationError("customer_id", row["customer_id"], "no_customer", row=line)]))
+                continue
+            try:  # the rule of crm log: a follow-up never lies in the future
+                moves_last_followup(None, row["date"], self.today, field="date")
+            except ValidationError as exc:
+                exc.row = line
+                bad.append((line, cells, [exc]))
                 continue
             same = conn.execute(
                 "SELECT id FROM followups WHERE customer_id = ? AND date = ? AND content = ? LIMIT 1",
@@ -1025,15 +1089,14 @@ class _FollowupWriter:
             row.setdefault("by", self.ctx.user or None)
             row["batch_id"] = self.ctx.batch_id
             keys = [k for k in (*FOLLOWUP_KEYS, "batch_id") if row.get(k) is not None]
-            conn.execute(
+            cur = conn.execute(
                 f"INSERT INTO followups ({', '.join(_quote(k) for k in keys)}) VALUES ({', '.join('?' * len(keys))})",
                 [row[k] for k in keys],
             )
-            # The customer's last follow-up date never moves backwards.
-            conn.execute(
-                "UPDATE customers SET last_followup = ? WHERE id = ? AND (last_followup IS NULL OR last_followup < ?)",
-                (row["date"], row["customer_id"], row["date"]),
-            )
+            row["id"] = cur.lastrowid
+            # As crm log does: audited, and the customer mirrors it when it is the latest (its
+            # last follow-up date never moves backwards), so import undo can put it back.
+            mirror(conn, _get(conn, row["customer_id"]), row, self.log_ctx, self.stamp)
             self.summary.followups += 1
             self.summary.added += 1
         return bad
@@ -1075,6 +1138,16 @@ def batches(store: Store, limit: int | None = None) -> list[dict[str, Any]]:
     return [dict(zip(BATCH_COLUMNS, row)) for row in store.conn.execute(sql, params)]
 
 
+def batch(store: Store, number: int) -> dict[str, Any]:
+    """One import batch (as :func:`batches` lists it); NotFound when there is none."""
+    row = store.conn.execute(
+        f"SELECT {', '.join(_quote(c) for c in BATCH_COLUMNS)} FROM import_batches WHERE id = ?", (number,)
+    ).fetchone()
+    if row is None:
+        raise NotFound(f"no import batch {number}", zh=f"没有导入批次 {number}")
+    return dict(zip(BATCH_COLUMNS, row))
+
+
 @dataclass
 class UndoResult:
     batch: int
@@ -1087,14 +1160,16 @@ def undo(store: Store, batch: int, ctx: Context, *, force: bool = False) -> Undo
     """Remove what batch ``batch`` added and revert what it updated, in one transaction.
 
     Refused (Conflict) when records were changed since the import, unless ``force``: undoing then
-    would throw away later work."""
+    would throw away later work. Changes of later batches that were undone themselves do not
+    count: their audit rows, and those of their undo, carry their batch number."""
     ctx.command = "import undo"
+    ctx.batch_id = batch  # the audit rows of this undo belong to the batch it undoes
     result = UndoResult(batch)
     columns(store.conn)  # custom fields: their audited changes are reverted like the others
     with store.write() as conn:
         row = conn.execute("SELECT undone_at FROM import_batches WHERE id = ?", (batch,)).fetchone()
         if row is None:
-            raise NotFound(f"no import batch {batch}")
+            raise NotFound(f"no import batch {batch}", zh=f"没有导入批次 {batch}")
         if row[0]:
             raise Conflict(f"import batch {batch} was already undone at {row[0]}")
         added = conn.execute("SELECT id, version FROM customers WHERE batch_id = ? ORDER BY id", (batch,)).fetchall()
@@ -1106,7 +1181,8 @@ def undo(store: Store, batch: int, ctx: Context, *, force: bool = False) -> Undo
         ).fetchall()
         touched = sorted({r[0] for r in added if _changed_since(conn, r[0], batch)} | {r[0] for r in later_logs})
         changes = conn.execute(
-            "SELECT customer_id, field, old, new FROM audit_log WHERE batch_id = ? AND field != '*' ORDER BY id",
+            "SELECT customer_id, field, old, new FROM audit_log WHERE batch_id = ? AND field NOT IN ('*', 'followups') "
+            "ORDER BY id",
             (batch,),
         ).fetchall()
         reverts: dict[str, dict[str, Any]] = {}
@@ -1131,7 +1207,17 @@ def undo(store: Store, batch: int, ctx: Context, *, force: bool = False) -> Undo
                 "undoing would lose that work. Use --force to undo anyway"
             )
         stamp = clock.now_utc()
+        # Customers (kept ones) whose follow-ups this batch added, with the dates those gave.
+        logged: dict[str, set[str]] = {}
+        for customer_id, day in conn.execute(
+            "SELECT customer_id, date FROM followups WHERE batch_id = ? "
+            "AND customer_id NOT IN (SELECT id FROM customers WHERE batch_id = ?)",
+            (batch, batch),
+        ):
+            logged.setdefault(customer_id, set()).add(day)
         result.followups = conn.execute("DELETE FROM followups WHERE batch_id = ?", (batch,)).rowcount
+        for customer_id, days in logged.items():
+            _remirror(conn, customer_id, days, reverts)
         if added_ids:
             params = (batch,)
             result.followups += conn.execute(
@@ -1157,9 +1243,34 @@ def undo(store: Store, batch: int, ctx: Context, *, force: bool = False) -> Undo
     return result
 
 
+def _remirror(
+    conn: sqlite3.Connection, customer_id: str, removed_days: set[str], reverts: dict[str, dict[str, Any]]
+) -> None:
+    """Plan the mirrored fields (last_followup, followup, next_step, next_date) of a customer whose
+    follow-ups of the batch are gone: from the latest follow-up left, unless what the customer had
+    before the batch is later (a date set by hand); never a date only a removed follow-up gave.
+
+    ``reverts`` holds what the batch's audit rows say the fields were before it; batches imported
+    by an older crm set ``last_followup`` without an audit row, which is why a date equal to a
+    removed follow-up's is recomputed too."""
+    row = conn.execute("SELECT last_followup FROM customers WHERE id = ?", (customer_id,)).fetchone()
+    if row is None:
+        return
+    before = reverts.get(customer_id, {})
+    audited = "last_followup" in before
+    previous = before["last_followup"] if audited else row[0]
+    latest = mirror_values(conn, customer_id)
+    plan = reverts.setdefault(customer_id, {})
+    if latest is not None and (previous is None or latest["last_followup"] >= previous):
+        plan.update(latest)
+    elif not audited and previous in removed_days:
+        plan.update(latest or dict.fromkeys(MIRRORED))
+
+
 def _changed_since(conn: sqlite3.Connection, customer_id: str, batch: int) -> bool:
     row = conn.execute(
-        "SELECT 1 FROM audit_log WHERE customer_id = ? AND field != '*' AND (batch_id IS NULL OR batch_id != ?) LIMIT 1",
+        "SELECT 1 FROM audit_log WHERE customer_id = ? AND field != '*' AND (batch_id IS NULL OR (batch_id != ? "
+        "AND batch_id NOT IN (SELECT id FROM import_batches WHERE undone_at IS NOT NULL))) LIMIT 1",
         (customer_id, batch),
     ).fetchone()
     return row is not None
@@ -1167,7 +1278,7 @@ def _changed_since(conn: sqlite3.Connection, customer_id: str, batch: int) -> bo
 
 def _get(conn: sqlite3.Connection, customer_id: str) -> dict[str, Any]:
     keys = columns()
-    row = conn.execute(f"SELECT {', '.join(keys)} FROM customers WHERE id = ?", (customer_id,)).fetchone()
+    row = conn.execute(f"SELECT {', '.join(_quote(k) for k in keys)} FROM customers WHERE id = ?", (customer_id,)).fetchone()
     if row is None:
         raise NotFound(f"no customer {customer_id}", zh=f"没有客户 {customer_id}")
     return dict(zip(keys, row))
@@ -1195,6 +1306,7 @@ __all__ = [
     "followup_aliases",
     "Settings",
     "Summary",
+    "batch",
     "batches",
     "customer_converter",
     "load_mapping",

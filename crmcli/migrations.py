@@ -142,9 +142,16 @@ def m005_drop_unselective_indexes(db: Database) -> None:
         db.execute(f"DROP INDEX IF EXISTS {name}")
 
 
+def m011_email_lower_index(db: Database) -> None:
+    """E-mail duplicates are matched case-insensitively (``LN@YQ.TECH`` is ``ln@yq.tech``): an
+    index on ``lower(email)`` keeps that lookup indexed. Addresses stay stored as typed."""
+    db.execute("CREATE INDEX IF NOT EXISTS idx_customers_email_lower ON customers (lower(email))")
+
+
 MIGRATIONS: list[Callable[[Database], None]] = [
     m001_initial, m002_last_contact_index, m003_import_batches, m004_custom_fields_and_views,
     m005_drop_unselective_indexes,
+    m011_email_lower_index,
 ]
 LATEST = len(MIGRATIONS)
 

@@ -11,7 +11,11 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-DATA = ROOT.parent / "shared" / "data"
+# shared/ sits beside the clone (CI) or beside the worktrees' folder (/work/wt/NAME -> /work/shared)
+DATA = next(
+    (p / "shared" / "data" for p in (ROOT.parent, ROOT.parent.parent) if (p / "shared" / "data").exists()),
+    ROOT.parent / "shared" / "data",
+)
 BASE = {"source": "online", "needs": "采购", "owner": "张经理"}
 
 
@@ -325,4 +329,9 @@ def test_each_real_file_imports_with_its_mapping(
         assert [(e["line"], e["field"]) for e in summary["errors"]] == [(3, "phone"), (47, "email")]
         assert any("cells beyond the 7 header columns" in w for w in summary["warnings"])
     if file.startswith("thunderbird"):
-        assert {e["field"] for e in summary["errors"]} == {"phone"}  # e-mails only: crm needs a phone
+        # e-mails only: crm needs a phone (and row 4 is a mailing list of many addresses in one cell)
+        fields = {e["line"]: set() for e in summary["errors"]}
+        for e in summary["errors"]:
+            fields[e["line"]].add(e["field"])
+        assert all(f == {"phone"} for line, f in fields.items() if line != 4) and len(fields) == 41
+        assert fields[4] == {"name", "contact", "email"}  # too long: checked before the missing phone

@@ -101,7 +101,7 @@ def test_every_writing_command_uses_begin_immediate(crm, add, tracer: Tracer, tm
         ["search", "公司", "--reveal"],
         ["export", "--reveal", "--format", "csv", "--out", str(tmp_path / "out.csv")],
         ["import", str(csv)],
-        ["import", "undo", "1"],
+        ["import", "undo", "1", "--yes"],
         ["archive", second],
         ["restore", second],
         ["backup", str(backup_dir)],

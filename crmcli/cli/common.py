@@ -20,6 +20,10 @@ from ..storage import Store, open_store, translate
 
 LANG = i18n.detect()
 INTERNAL_ERROR = 70  # sysexits.h EX_SOFTWARE: a bug in crm, not in the input
+ERROR_LINE_MAX = 1000
+USAGE_MESSAGE_MAX = 200
+# Click's UsageError, the parent of typer.BadParameter (Typer vendors its own copy of Click).
+_ClickUsageError: type[Exception] = typer.BadParameter.__mro__[1]
 
 
 def h(en: str, zh: str) -> str:
@@ -77,7 +81,8 @@ def warn(text: str) -> None:
 
 def error_line(text: str, lang: str) -> str:
     """``Error: …`` / ``错误：…``: what every failed command prints on stderr."""
-    return f"{i18n.message('error', lang)}{'：' if lang == 'zh' else ': '}{text}"
+    # Values are cut where they are quoted (errors.shorten); this bounds whatever slipped through.
+    return f"{i18n.message('error', lang)}{'：' if lang == 'zh' else ': '}{shorten(text, ERROR_LINE_MAX)}"
 
 
 def describe_error(exc: CrmError, lang: str) -> str:
@@ -85,7 +90,7 @@ def describe_error(exc: CrmError, lang: str) -> str:
         from ..fields import BY_KEY
 
         spec = BY_KEY.get(exc.field)
-        name = f"{exc.field} ({spec.label(lang)})" if spec and lang == "zh" else exc.field
+        name = f"{exc.field} ({spec.label(lang)})" if spec and lang == "zh" else shorten(exc.field)
         where = i18n.message("row", lang, row=exc.row) + ": " if exc.row else ""
         value = "" if exc.value in (None, "") else f" {shorten(exc.value)!r}"
         return f"{where}{name}{value}: {i18n.reason(exc.reason, lang, **exc.details)}"
@@ -98,12 +103,45 @@ def describe_error(exc: CrmError, lang: str) -> str:
     return exc.text(lang)
 
 
+def undecodable_argument(args: Iterable[str]) -> str | None:
+    """The message for the first argument that is not valid UTF-8 (Python hands such bytes over
+    as lone surrogates, which nothing downstream can store or print), or None."""
+    previous = ""
+    for position, arg in enumerate(args, start=1):
+        try:
+            arg.encode("utf-8")
+        except UnicodeEncodeError:
+            shown = shorten(arg.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace"))
+            after = f" (after {previous})" if previous.startswith("-") else ""
+            return i18n.message("argument_not_utf8", LANG, position=position, after=after, value=shown)
+        previous = shorten(arg)
+    return None
+
+
 class CrmGroup(TyperGroup):
     """Turns the project's errors into a message and an exit code; a traceback only with --debug."""
+
+    def main(self, args: Any = None, *rest: Any, **kwargs: Any) -> Any:
+        problem = undecodable_argument(sys.argv[1:] if args is None else args)
+        if problem is not None:
+            err(error_line(problem, LANG))
+            sys.exit(2)
+        return super().main(args, *rest, **kwargs)
 
     def invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)
+        except _ClickUsageError as exc:
+            # Click quotes the whole value it refused (`--limit` with 5000 digits): cut it.
+            exc.message = shorten(exc.message, USAGE_MESSAGE_MAX)
+            raise
+        except OverflowError:
+            # A number given on the command line beyond what SQLite or a date can hold.
+            st = state(ctx)
+            if st.debug:
+                raise
+            err(error_line(i18n.message("number_too_large", st.lang), st.lang))
+            raise typer.Exit(2) from None
         except CrmError as exc:
             st = state(ctx)
             if st.debug:

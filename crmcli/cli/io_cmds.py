@@ -224,6 +224,9 @@ def import_file(
             dir_okay=False,
         ),
     ] = None,  # noqa: UP045
+    force: Annotated[
+        bool, typer.Option("--force", help=h("overwrite an existing --rejects file", "覆盖已存在的 --rejects 文件"))
+    ] = False,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", "-n", help=h("validate and report, write nothing", "只校验并报告，不写入"))
     ] = False,
@@ -277,6 +280,7 @@ def import_file(
         match=tuple(m.strip().lower() for m in match.split(",") if m.strip()),
         skip_invalid=skip_invalid,
         rejects=rejects,
+        force=force,
         dry_run=dry_run,
         ignore_unknown=ignore_unknown,
         followup_columns=followup_columns,
@@ -383,8 +387,8 @@ def _report(summary: Any, fmt: str, lang: str, *, failed: bool) -> None:
 @import_app.command(
     "undo",
     help=h(
-        "Undo an import batch: remove the customers and follow-ups it added, revert what it updated.",
-        "撤销一个导入批次：删除其新增的客户和跟进记录，还原其更新的内容。",
+        "Undo an import batch: remove the customers and follow-ups it added, revert what it updated (asks first; --yes to skip).",
+        "撤销一个导入批次：删除其新增的客户和跟进记录，还原其更新的内容（会先确认；--yes 跳过确认）。",
     ),
 )
 def import_undo(
@@ -394,11 +398,32 @@ def import_undo(
     force: Annotated[
         bool, typer.Option("--force", help=h("undo even if records were changed since", "即使记录之后被修改过也撤销"))
     ] = False,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help=h("do not ask (for scripts)", "不确认直接撤销（用于脚本）"))] = False,
 ) -> None:
-    from .. import customers, importing
+    from .. import customers, i18n, importing
+    from ..errors import Conflict
+    from .common import stdin_is_terminal
 
     st = state()
     store = st.store()
+    info = importing.batch(store, batch)
+    if info["undone_at"]:
+        raise Conflict(f"import batch {batch} was already undone at {info['undone_at']}",
+                       zh=f"导入批次 {batch} 已于 {info['undone_at']} 撤销")
+    if not yes:
+        # As crm delete and crm backup restore: a person confirms, a script says --yes.
+        if not stdin_is_terminal():
+            raise UsageError("refusing to undo an import without --yes when not on a terminal",
+                             zh="非终端环境下撤销导入需要 --yes")
+        question = i18n.pick(st.lang,
+            f"Undo batch {batch} ({info['source']}, {info['started_at']}): remove the {info['added']} customers or "
+            f"follow-ups it added and revert its {info['updated']} updates?",
+            f"撤销批次 {batch}（{info['source']}，{info['started_at']}）：删除其新增的 {info['added']} 个客户或跟进记录，"
+            f"还原其 {info['updated']} 处更新？",
+        )
+        if not typer.confirm(question, err=True):
+            err(i18n.message("aborted", st.lang))
+            raise typer.Exit(1)
     ctx = customers.Context.load(store, "import undo")
     result = importing.undo(store, batch, ctx, force=force)
     typer.echo(
@@ -460,8 +485,8 @@ def register(app: typer.Typer) -> None:
                 "--out",
                 "-o",
                 help=h(
-                    "output file (default: stdout); the extension picks the format",
-                    "输出文件（默认标准输出）；扩展名决定格式",
+                    "output file (default: stdout); the extension picks the format; never overwritten without --force",
+                    "输出文件（默认标准输出）；扩展名决定格式；没有 --force 不会覆盖已有文件",
                 ),
             ),
         ] = None,  # noqa: UP045
@@ -545,6 +570,9 @@ def register(app: typer.Typer) -> None:
             typer.Option("--sort", "-s", help=h("sort field (-field: descending)", "排序字段（-字段 为降序）")),
         ] = None,  # noqa: UP045
         reveal: RevealOpt = False,
+        force: Annotated[
+            bool, typer.Option("--force", help=h("overwrite an existing --out file", "覆盖已存在的 --out 文件"))
+        ] = False,
     ) -> None:
         from .. import exporting, options, query
         from .customer_cmds import build_filters
@@ -587,11 +615,12 @@ def register(app: typer.Typer) -> None:
         opts = options.load(store)
         order = query.parse_sort(sort or [])
         if out and out != "-":
-            handle = exporting.open_private(out, binary=kind == "xlsx")
-            try:
+            from .. import outputs
+
+            with outputs.private_output(
+                out, force=force, protect=outputs.protected(store.path), binary=kind == "xlsx"
+            ) as handle:
                 n = exporting.export(store, filters, settings, handle, opts, order)
-            finally:
-                handle.close()
             what = h("follow-ups", "跟进记录") if followups else h("customers", "客户")
             err(h(f"Exported {n} {what} to {out}", f"已导出 {n} 条{what}到 {out}"))
         else:
