@@ -12,8 +12,11 @@ so calamine sees the bytes we measured), no DTD (entity expansion), no text run 
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import os
 import re
+import sys
 import zipfile
 import zlib
 from collections.abc import Iterator
@@ -195,6 +198,25 @@ def _epoch(archive: zipfile.ZipFile | None) -> dt.datetime:
     return EXCEL_1904 if re.search(rb"date1904=\"(?:1|true)\"", head) else EXCEL_1900
 
 
+@contextlib.contextmanager
+def _quiet_stderr() -> Iterator[None]:
+    """calamine's Rust panics (a damaged XLS) print to file descriptor 2, with a backtrace under
+    RUST_BACKTRACE, before Python sees them: the user is to get one line, ours."""
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError):  # no real stderr (embedded): nothing to protect
+        yield
+        return
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 2)
+            yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
 def open_workbook(
     binary: IO[bytes], kind: str, sheet: str | None
 ) -> tuple[Iterator[tuple[int, list[Any]]], dt.datetime, list[Any]]:
@@ -207,16 +229,22 @@ def open_workbook(
     except ImportError:  # pragma: no cover - a declared dependency
         raise WorkbookError("reading spreadsheets needs python-calamine: pip install python-calamine") from None
     try:
-        wb = CalamineWorkbook.from_filelike(binary)
-        names = list(wb.sheet_names)
-        if sheet is not None and sheet not in names:
-            raise WorkbookError(f"no sheet {shorten(sheet)!r}; sheets: {shorten(', '.join(names), 200)}")
-        if not names:
-            raise WorkbookError(f"the {kind.upper()} file has no sheets")
-        ws = wb.get_sheet_by_name(sheet if sheet is not None else names[0])
+        with _quiet_stderr():
+            wb = CalamineWorkbook.from_filelike(binary)
+            names = list(wb.sheet_names)
+            if sheet is not None and sheet not in names:
+                raise WorkbookError(f"no sheet {shorten(sheet)!r}; sheets: {shorten(', '.join(names), 200)}")
+            if not names:
+                raise WorkbookError(f"the {kind.upper()} file has no sheets")
+            ws = wb.get_sheet_by_name(sheet if sheet is not None else names[0])
     except WorkbookError:
         raise
     except Exception as exc:  # calamine's errors (XmlError, ZipError, CalamineError…) share no base but Exception
+        raise WorkbookError(f"not a readable {kind.upper()} file: {shorten(str(exc), 80)}") from None
+    except BaseException as exc:
+        # A panic inside calamine (pyo3's PanicException derives from BaseException): a damaged file.
+        if type(exc).__name__ != "PanicException":
+            raise
         raise WorkbookError(f"not a readable {kind.upper()} file: {shorten(str(exc), 80)}") from None
     start = ws.start[0] + 1 if ws.start else 1
 

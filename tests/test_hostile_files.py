@@ -183,6 +183,19 @@ def xlsx_lying_size(p: Path) -> Path:
     return path
 
 
+def xls_damaged(p: Path) -> Path:
+    from tests.files import xls_bytes
+
+    data = bytearray(xls_bytes([HEADER, good_row(1)]))
+    # The Workbook stream's size says it lives in the mini stream, which the file does not have:
+    # calamine indexes an empty sector list and panics.
+    entry = 512 + 512 + 128  # header, FAT sector, then the directory's second entry
+    data[entry + 120 : entry + 124] = (100).to_bytes(4, "little")
+    path = p.with_suffix(".xls")
+    path.write_bytes(bytes(data))
+    return path
+
+
 def text_named_xlsx(p: Path) -> Path:
     p = p.with_suffix(".xlsx")
     p.write_text("name,phone\nx,1\n")
@@ -246,6 +259,7 @@ CASES: list[tuple[str, Callable[[Path], Path], list[str], str]] = [
     ("xlsx cell XFD1048576", xlsx_sparse, [], "spans more than"),
     ("xlsx bomb (2 MiB cell)", xlsx_bomb, [], "longer than 1 MiB"),
     ("xlsx damaged zip", xlsx_lying_size, [], "XLSX"),
+    ("xls damaged (calamine panics)", xls_damaged, [], "not a readable XLS file"),
     ("text named .xlsx", text_named_xlsx, [], "not a XLSX workbook"),
     ("pdf named .csv", pdf_named_csv, [], "not a CSV/XLSX/XLS/ODS/JSON file (it is a PDF)"),
     ("binary named .csv", binary_named_csv, [], "not a CSV/XLSX/XLS/ODS/JSON file"),
@@ -356,6 +370,17 @@ def test_peak_memory_of_a_30_mb_line_is_bounded(tmp_path: Path) -> None:
     assert "longer than 16 MiB" in done.stderr, done.stderr
     peak_kib = int(done.stdout.split()[-1])
     assert peak_kib < 200 * 1024, peak_kib  # the whole 30 MB line would be 30 MB of bytes plus 30-120 MB of str
+
+
+def test_a_calamine_panic_prints_one_line_in_a_real_process(tmp_path: Path) -> None:
+    """Rust prints a panic (and, under RUST_BACKTRACE, a backtrace) to file descriptor 2 itself."""
+    path = xls_damaged(tmp_path / "bad")
+    env = {**os.environ, "CRM_DB": str(tmp_path / "p.db"), "CRM_LANG": "en", "NO_COLOR": "1", "RUST_BACKTRACE": "1"}
+    done = subprocess.run(
+        [sys.executable, "-m", "crmcli", "import", str(path)], capture_output=True, text=True, env=env, timeout=120
+    )
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [done.stderr.strip()] and "not a readable XLS file" in done.stderr
 
 
 def test_stale_dimension_tag_reads_every_row(crm, tmp_path: Path) -> None:

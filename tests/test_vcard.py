@@ -189,3 +189,18 @@ def test_ods_with_a_huge_repeated_row_of_values_is_refused(crm, tmp_path: Path) 
         z.writestr("META-INF/manifest.xml", MANIFEST, zipfile.ZIP_DEFLATED)
     result = crm("import", str(bomb))
     assert result.exit_code == 2 and "spans more than" in result.stderr
+
+
+def test_xls_is_read_directly(crm, isolated_env: Path, tmp_path: Path) -> None:
+    from tests.files import xls_bytes
+
+    path = tmp_path / "客户.xls"
+    path.write_bytes(
+        xls_bytes([["名称", "联系人", "电话"], ["甲", "王强", 13812345678.0], ["乙", "李娜", "13812345679"]])
+    )
+    summary = json.loads(
+        crm.ok("import", str(path), "--set", "source=online", "--set", "needs=采购", "--format", "json")
+    )
+    assert summary["format"] == "xls" and summary["added"] == 2
+    conn = sqlite3.connect(isolated_env)
+    assert sorted(conn.execute("SELECT name, phone FROM customers")) == [("乙", "13812345679"), ("甲", "13812345678")]
