@@ -20,9 +20,17 @@ HIDDEN = ("archived_at", "phone_key")
 MOBILE_GLOB = "1[3-9]" + "[0-9]" * 9
 
 
+MMAP_BYTES = 1 << 30
+
+
 def register_functions(conn: sqlite3.Connection) -> None:
-    """Python fallbacks SQL may call: masking of phones that are not plain CN mobiles."""
+    """Python fallbacks SQL may call: masking of phones that are not plain CN mobiles. Also maps
+    the file for the large listing about to run: a memory map instead of a pread() per page took
+    most of the system time of a 1M-customer ``crm stale`` (1.1 s -> 0.1 s measured). Only for
+    listings: the mapped pages count in a process's RSS (they are the OS's shared file cache),
+    which took a rejected 30 MB-line import past the 200 MB its test allows."""
     conn.create_function("crm_mask_phone", 1, _mask_or_none, deterministic=True)
+    conn.execute(f"PRAGMA mmap_size = {MMAP_BYTES}")
 
 
 def _mask_or_none(value: str | None) -> str | None:

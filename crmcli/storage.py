@@ -12,7 +12,6 @@ from pathlib import Path
 from .errors import Busy, NotFound, StoreError
 
 BUSY_TIMEOUT_MS = 10_000
-MMAP_BYTES = 1 << 28
 APP_NAME = "crmcli"
 
 
@@ -155,11 +154,6 @@ def open_store(path: Path | str | None = None, *, migrate: bool = True, create: 
         if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
             conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = NORMAL")
-        # Reads through a memory map instead of a pread() per page: most of the system time of a
-        # 1M-customer `crm stale` (1.1 s -> 0.1 s measured). Only address space: pages are the
-        # OS's file cache, shared with every other process reading the file (they count in RSS,
-        # though: 1 GiB took a rejected 30 MB-line import past the 200 MB its test allows).
-        conn.execute(f"PRAGMA mmap_size = {MMAP_BYTES}")
     except sqlite3.DatabaseError as exc:
         conn.close()
         text = str(exc).lower()
