@@ -30,6 +30,10 @@ runpy.run_module("crmcli", run_name="__main__")
 def imported(tmp_path, *argv: str) -> set[str]:
     """The modules a real ``crm ARGV`` process has imported when it exits (stdout piped)."""
     env = subprocess_env(tmp_path / "crm.db", NO_COLOR="1", CRM_LANG="en")
+    if not (tmp_path / "crm.db").exists():  # reads refuse a missing database: make an empty one
+        from crmcli.storage import open_store
+
+        open_store(tmp_path / "crm.db", create=True).close()
     out = tmp_path / "modules.json"
     result = subprocess.run([sys.executable, "-c", PROBE, str(out), *argv], capture_output=True, text=True, timeout=60, env=env)
     assert result.returncode in (0, 1), result.stderr[-2000:]
