@@ -122,3 +122,11 @@ def test_a_setting_stored_invalid_falls_back_to_the_default_with_a_warning(
     assert f"{key} = {config.SETTINGS[key].default}" in crm.ok("config", "list")
     crm.ok("config", "unset", key)
     assert "warning" not in crm("stale").stderr
+
+
+def test_a_stored_value_is_read_normalised(crm, add, isolated_env: Path):
+    crm.ok("config", "list")
+    conn = sqlite3.connect(isolated_env)
+    conn.execute("INSERT INTO config (key, value) VALUES ('id-prefix', ' kh ')")
+    conn.commit()
+    assert add().startswith("KH")
