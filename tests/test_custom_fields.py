@@ -257,7 +257,9 @@ def test_library_sees_custom_fields_without_the_cli(crm, add, fields, isolated_e
 def test_reserved_words_are_refused_up_front_and_change_nothing(crm, isolated_env, key):
     import sqlite3
 
-    crm.ok("fields", "list")
+    from crmcli.storage import open_store
+
+    open_store(isolated_env).close()
     before = sqlite3.connect(isolated_env).execute("SELECT name, sql FROM sqlite_master ORDER BY name").fetchall()
     result = crm("fields", "add", key, "--type", "integer", "--label-zh", "某字段", "--label-en", "Some field")
     assert result.exit_code == 2, result.stderr
