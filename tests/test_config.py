@@ -39,7 +39,8 @@ REFUSED = [
 
 
 @pytest.mark.parametrize(("key", "value"), REFUSED)
-def test_config_set_refuses_bad_values_naming_setting_and_value(crm, isolated_env: Path, key: str, value: str):
+def test_config_set_refuses_bad_values_naming_setting_and_value(crm, empty_db: Path, key: str, value: str):
+    isolated_env = empty_db
     crm.ok("config", "list")  # the database exists
     result = crm("config", "set", "--", key, value)
     assert result.exit_code == 2, (result.exit_code, result.stderr)

@@ -279,7 +279,7 @@ def complete_ids(ctx: typer.Context, incomplete: str) -> list[tuple[str, str]]:
 
     try:
         db = ctx.find_root().params.get("db")
-        with open_store(db, migrate=False) as store:
+        with open_store(db, migrate=False, create=False) as store:  # completing never creates
             return customers.ids_starting(store.conn, incomplete)
     except Exception:  # completion must never print a traceback into the shell
         return []
@@ -291,7 +291,7 @@ def option_completer(field_key: str) -> Callable[[typer.Context, str], list[tupl
 
         try:
             db = ctx.find_root().params.get("db")
-            with open_store(db, migrate=False) as store:
+            with open_store(db, migrate=False, create=False) as store:  # completing never creates
                 opts = OptionSet.load(store.conn).active(field_key)
         except Exception:
             return []
