@@ -285,7 +285,8 @@ def _replace_objects(conn: sqlite3.Connection) -> None:
     backup = _objects(conn, "src")
     shadows: set[str] = set()
     virtual: set[str] = set()
-    for k, name, sql in backup:
+    # virtual tables first: they make their shadow tables, which sqlite_master lists before them
+    for k, name, sql in sorted(backup, key=lambda o: not (o[2] or "").lstrip().upper().startswith("CREATE VIRTUAL")):
         if k != "table" or name in shadows:
             continue
         before = {r[0] for r in conn.execute("SELECT name FROM main.sqlite_master WHERE type = 'table'")}

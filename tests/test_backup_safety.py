@@ -379,3 +379,14 @@ def test_schema_reference_is_the_latest_migrations() -> None:
     conn.execute("DROP TRIGGER audit_log_no_update")
     assert schema_check.problems(conn, migrations.LATEST) == ["trigger audit_log_no_update is missing"]
     conn.close()
+
+
+def test_restore_carries_a_users_fts5_table_and_its_shadow_tables(crm, add, isolated_env: Path, tmp_path: Path) -> None:
+    """The swap recreates a virtual table from the backup and copies its shadow tables as they are."""
+    add()
+    _tamper(isolated_env, "CREATE VIRTUAL TABLE my_notes USING fts5(body); INSERT INTO my_notes VALUES ('采购 打印机');")
+    path = Path(crm.ok("backup", str(tmp_path / "bk")).strip())
+    _tamper(isolated_env, "INSERT INTO my_notes VALUES ('after the backup'); DROP TABLE my_notes;")
+    crm.ok("backup", "restore", str(path), "--yes")
+    assert _rows(isolated_env, "SELECT body FROM my_notes WHERE my_notes MATCH '采购'") == [("采购 打印机",)]
+    assert _rows(isolated_env, "PRAGMA integrity_check") == [("ok",)]
