@@ -38,6 +38,9 @@ class MissingFields(UsageError):
         self.missing = missing
 
 
+NAME_KEYS = frozenset({"name", "contact"})
+
+
 def clean_value(key: str, raw: object, options: OptionSet, *, allow_retired: bool = False) -> object:
     """Turn one user-supplied value into its stored form, or raise ValidationError naming it."""
     spec = BY_KEY.get(key)
@@ -48,6 +51,8 @@ def clean_value(key: str, raw: object, options: OptionSet, *, allow_retired: boo
     if raw is None:
         return None
     text = str(raw).strip()
+    if key in NAME_KEYS:
+        text = parsing.normalize_name(text)  # so that search finds "徐  清" as 徐清
     if text == "":
         return None
     try:
