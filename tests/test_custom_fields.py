@@ -258,7 +258,6 @@ def test_reserved_words_are_refused_up_front_and_change_nothing(crm, empty_db, k
     import sqlite3
 
     isolated_env = empty_db
-    crm.ok("fields", "list")
     before = sqlite3.connect(isolated_env).execute("SELECT name, sql FROM sqlite_master ORDER BY name").fetchall()
     result = crm("fields", "add", key, "--type", "integer", "--label-zh", "某字段", "--label-en", "Some field")
     assert result.exit_code == 2, result.stderr

@@ -21,7 +21,7 @@ TYPES = ("text", "integer", "decimal", "date", "choice")
 
 @pytest.fixture
 def many(crm, isolated_env: Path) -> list[str]:
-    with open_store(isolated_env) as store:  # creates the database
+    with open_store(isolated_env) as store:
         for i in range(N_FIELDS):
             kind = TYPES[i % 5]
             choices = [("a", "甲", "A"), ("b", "乙", "B")] if kind == "choice" else None
