@@ -30,10 +30,10 @@ from .importing import FOLLOWUP_KEYS, FOLLOWUP_LABELS
 from .options import OptionSet
 from .query import Filters, order_by
 from .storage import Store
+from .textsafe import FORMULA_START, csv_cell, neutralise  # noqa: F401 - shared with every CSV listing
 
 FORMATS = ("csv", "tsv", "xlsx", "json", "jsonl")
 EXPORT_COLUMNS = PORTABLE_COLUMNS
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 LOST_FILL = "FFC7CE"
 EXTRA_LABELS = {"archived_at": ("归档时间", "Archived at")}
 
@@ -73,11 +73,6 @@ def open_private(path: str, binary: bool = False) -> IO[Any]:
     return open(fd, "w", encoding="utf-8", newline="")
 
 
-def neutralise(value: str) -> str:
-    """Prefix a cell a spreadsheet would run as a formula with ``'``."""
-    if value and value.startswith(FORMULA_START):
-        return "'" + value
-    return value
 
 
 def header_for(key: str, mode: str, followups: bool) -> str:
@@ -203,7 +198,7 @@ def _write_csv(
             if value is None:
                 cells.append("")
             else:
-                cells.append(str(value) if key in numbers else neutralise(str(value)))
+                cells.append(str(value) if key in numbers else csv_cell(str(value)))
         writer.writerow(cells)
     out.flush()
     return n

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from . import clock, parsing
+from . import clock, parsing, textsafe
 from .customers import Context, Record, _audit, get, log_status, update
 from .errors import ParseError, UsageError, ValidationError
 from .options import OptionSet
@@ -59,6 +59,10 @@ def _text(name: str, value: str | None, *, required: bool = False) -> str | None
         if required:
             raise ValidationError(name, value, "empty")
         return None
+    try:
+        textsafe.check(text, multiline=name != "by")
+    except ParseError as exc:
+        raise ValidationError(name, value, exc.reason, details=dict(exc.details)) from None
     if required:
         try:
             parsing.check_not_placeholder(text)

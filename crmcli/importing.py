@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from . import clock, i18n, ids, parsing
+from . import clock, i18n, ids, parsing, textsafe
 from .custom_fields import parse_decimal, parse_integer
 from .customers import PORTABLE_COLUMNS, Context, clean_value, columns, update
 from .errors import Conflict, CrmError, NotFound, ParseError, UsageError, ValidationError
@@ -346,6 +346,7 @@ def customer_converter(
         return refuse
     old_options = retired  # a retired field's old values may use retired options too
     placeholder = parsing.check_not_placeholder
+    controls = textsafe.searcher(multiline=kind == "longtext")  # ESC, bidi overrides…: refused
 
     def finish(text: str, value: Any) -> Any:
         if max_len and isinstance(value, str) and len(value) > max_len:
@@ -353,6 +354,8 @@ def customer_converter(
         return value
 
     def parse(text: str) -> Any:
+        if controls(text):
+            textsafe.check(text, multiline=kind == "longtext")
         if required and not _WORDY.search(text):
             placeholder(text)
         if kind == "choice":
@@ -433,6 +436,8 @@ def customer_converter(
             text = raw.strip()
             if not text:
                 return None
+            if controls(text):
+                return convert(raw)  # the general path names the refused character
             if max_len and len(text) > max_len:
                 raise ValidationError(key, raw, "too_long", details={"max_len": max_len})
             return text
@@ -446,6 +451,8 @@ def customer_converter(
             text = raw.strip()
             if not text:
                 return None
+            if controls(text):
+                return convert(raw)  # the general path names the refused character
             if not _WORDY.search(text) and not (_CJK_ONLY.fullmatch(text) and text not in _CJK_PLACEHOLDERS):
                 try:
                     placeholder(text)
@@ -759,6 +766,7 @@ def followup_converter(
             return options.resolve(key, text)
         if key == "satisfaction":
             return parsing.parse_int_range(text, 1, 5)
+        textsafe.check(text, multiline=key in ("content", "result", "next_step"))
         if key == "content":
             parsing.check_not_placeholder(text)
         if len(text) > 2000:

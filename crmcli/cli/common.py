@@ -67,7 +67,9 @@ def stdin_is_terminal() -> bool:
 
 
 def err(text: str) -> None:
-    sys.stderr.write(text + "\n")
+    from ..textsafe import escape
+
+    sys.stderr.write(escape(text) + "\n")  # messages quote stored names: never their raw control characters
     sys.stderr.flush()
 
 

@@ -127,7 +127,7 @@ def register(app: typer.Typer) -> None:
         if fmt != "table":
             import json
 
-            typer.echo(json.dumps(render.customer_machine(record, opts, st.lang, reveal), ensure_ascii=False, indent=2 if fmt == "json" else None))
+            typer.echo(render.safe_json(json.dumps(render.customer_machine(record, opts, st.lang, reveal), ensure_ascii=False, indent=2 if fmt == "json" else None)))
             return
         shown = render.customer_display(record, opts, st.lang, reveal)
         pairs = [(BY_KEY[k].label(st.lang), shown[k]) for k in all_columns() if k in BY_KEY]

@@ -38,7 +38,10 @@ EXTRA_HEADERS = {
 
 
 def _t(en: str, zh: str) -> str:
-    return zh if state().lang == "zh" else en
+    from ..textsafe import escape
+
+    # These messages quote stored names, which may hold control characters (raw SQL, older data).
+    return escape(zh if state().lang == "zh" else en)
 
 
 def _columns(keys: list[str], lang: str) -> list[Any]:
@@ -211,7 +214,9 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one function per command
             typer.echo(_t(f"{record['id']} is already {new_label}; nothing changed",
                           f"{record['id']} 已经是{new_label}；没有变化"))
         else:
-            typer.echo(f"{record['id']} {record['name']}: {opts.label('status', old, st.lang)} → {new_label}")
+            from ..textsafe import escape
+
+            typer.echo(escape(f"{record['id']} {record['name']}: {opts.label('status', old, st.lang)} → {new_label}"))
 
     @app.command("history", help=h(
         "One customer's timeline: follow-ups, status changes and field edits, newest first.",
@@ -408,7 +413,9 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one function per command
                                     "请给出客户编号和等级（crm grade XS2024001 A），或使用 --recompute"))
             record, changed = grading.set_grade(store, customer_id, None if clear else grade, ctx)
             shown = record["grade"] or "—"
-            typer.echo(f"{record['id']} {record['name']}: {shown}" if changed
+            from ..textsafe import escape
+
+            typer.echo(escape(f"{record['id']} {record['name']}: {shown}") if changed
                        else _t(f"{record['id']}: grade already {shown}; nothing changed", f"{record['id']}：等级已是 {shown}；没有变化"))
             return
         if customer_id is not None:
