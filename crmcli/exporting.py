@@ -22,7 +22,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any
 
-from . import clock, config, parsing
+from . import parsing
 from .customers import PORTABLE_COLUMNS, columns
 from .errors import UsageError
 from .fields import BY_KEY, custom_keys
@@ -88,16 +88,6 @@ def header_for(key: str, mode: str, followups: bool) -> str:
     return zh if mode == "zh" else en
 
 
-def _record_reveal(store: Store, where: str, params: list[Any]) -> None:
-    who = clock.current_user(config.all_values(store).get("user", ""))
-    with store.write() as conn:
-        conn.execute(
-            "INSERT INTO audit_log (customer_id, at, by, command, field, old, new) "
-            f"SELECT id, ?, ?, 'export --reveal', '*', NULL, 'revealed' FROM customers WHERE {where}",
-            [clock.now_utc(), who, *params],
-        )
-
-
 def export_columns(store: Store) -> tuple[str, ...]:
     """The customer columns an export writes: the built-in ones, then this database's custom fields."""
     columns(store.conn)
@@ -131,11 +121,12 @@ def export(
     order: list[tuple[str, bool]] | None = None,
 ) -> int:
     """Write the export to ``out`` (text for csv/tsv/json/jsonl, binary for xlsx). Returns rows."""
-    if settings.reveal and not settings.followups:
-        where, params = filters.where()
-        _record_reveal(store, where, params)
     keys: Sequence[str] = FOLLOWUP_KEYS if settings.followups else export_columns(store)
     rows = followup_rows(store, filters) if settings.followups else customer_rows(store, filters, order)
+    if settings.reveal and not settings.followups:
+        from . import audit
+
+        rows = audit.reveal(store, rows, "export --reveal")  # exactly the rows written, each recorded first
     fmt = settings.fmt
     if fmt == "xlsx":
         return _write_xlsx(rows, keys, settings, out, options)

@@ -36,6 +36,7 @@ from .customers import PORTABLE_COLUMNS, Context, clean_value, columns, update
 from .errors import Conflict, CrmError, NotFound, ParseError, UsageError, ValidationError
 from .fields import BY_KEY, REQUIRED, all_fields, custom_keys, header_aliases, header_key
 from .followups import FOLLOWUP_COLUMNS
+from .masking import message_value
 from .options import OptionSet
 from .readers import Source
 from .storage import Store
@@ -274,7 +275,7 @@ class Summary:
                 {
                     "line": e.row,
                     "field": e.field,
-                    "value": _jsonable(e.value),
+                    "value": _jsonable(message_value(e.field, e.value)),  # a phone masked
                     "reason": e.reason,
                     "message": i18n.reason(e.reason, lang, **e.details),
                 }
@@ -884,7 +885,7 @@ class _Rejects:
 
 
 def describe(exc: ValidationError, lang: str) -> str:
-    value = "" if exc.value in (None, "") else f" {str(exc.value)!r}"
+    value = "" if exc.value in (None, "") else f" {str(message_value(exc.field, exc.value))!r}"
     return f"{exc.field}{value}: {i18n.reason(exc.reason, lang, **exc.details)}"
 
 

@@ -212,12 +212,27 @@ def select_json(
     reveal: bool,
 ) -> Iterator[str]:
     """The customers :func:`select` finds, each as JSON text built by SQLite (see jsonsql)."""
+    for _, obj in select_json_with_ids(conn, filters, order, limit, keys=keys, lang=lang, reveal=reveal):
+        yield obj
+
+
+def select_json_with_ids(
+    conn: sqlite3.Connection,
+    filters: Filters,
+    order: list[tuple[str, bool]] | None,
+    limit: int | None,
+    *,
+    keys: list[str],
+    lang: str,
+    reveal: bool,
+) -> Iterator[tuple[str, str]]:
+    """(id, JSON text) of each customer :func:`select_json` finds: a reveal records the IDs of
+    exactly the objects it shows, whichever columns they hold."""
     from . import jsonsql
 
     jsonsql.register_functions(conn)
-    sql, params = select_sql(jsonsql.customer_object(keys, lang, reveal), filters, order, limit)
-    for (obj,) in conn.execute(sql, params):
-        yield obj
+    sql, params = select_sql("customers.id, " + jsonsql.customer_object(keys, lang, reveal), filters, order, limit)
+    yield from conn.execute(sql, params)
 
 
 def count(conn: sqlite3.Connection, filters: Filters) -> int:

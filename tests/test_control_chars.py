@@ -168,7 +168,7 @@ def _no_raw(text: str) -> None:
 
 
 def test_show_list_history_print_stored_controls_escaped(crm, stored: str) -> None:
-    for args in (("show", stored), ("list",), ("history", stored), ("search", "恶意"), ("stale", "--days", "0")):
+    for args in (("show", stored), ("list",), ("history", stored), ("search", "恶意"), ("stale", "--before", "2030-01-01")):
         out = crm.ok(*args)
         _no_raw(out)
     out = crm.ok("show", stored)
@@ -190,7 +190,7 @@ def test_messages_print_stored_controls_escaped(crm, stored: str) -> None:
 
 @pytest.mark.parametrize("fmt", ["json", "jsonl"])
 def test_json_listings_escape_stored_controls_and_keep_the_value(crm, stored: str, fmt: str) -> None:
-    for args in (("list",), ("search", "恶意"), ("stale", "--days", "0"), ("history", stored), ("show", stored)):
+    for args in (("list",), ("search", "恶意"), ("stale", "--before", "2030-01-01"), ("history", stored), ("show", stored)):
         out = crm.ok(*args, "--format", fmt)
         _no_raw(out)
         if args[0] == "list":
@@ -200,7 +200,7 @@ def test_json_listings_escape_stored_controls_and_keep_the_value(crm, stored: st
 
 @pytest.mark.parametrize("fmt", ["csv", "tsv"])
 def test_csv_listings_carry_no_raw_control_characters(crm, stored: str, fmt: str, tmp_path: Path) -> None:
-    for args in (("list",), ("search", "恶意"), ("stale", "--days", "0"), ("today",), ("history", stored)):
+    for args in (("list",), ("search", "恶意"), ("stale", "--before", "2030-01-01"), ("today",), ("history", stored)):
         _no_raw(crm.ok(*args, "--format", fmt))
     out = tmp_path / f"x.{fmt}"
     crm.ok("export", "-o", str(out))

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import io
+import json
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -49,3 +51,80 @@ def test_listing_csv_keeps_numbers_and_revealed_phones_importable(crm, add, tmp_
     path.write_text(out.replace("檀香山公司", "檀香山二号"), encoding="utf-8")
     crm.ok("import", "file", str(path), "--on-duplicate", "skip")
     assert crm.json("list", "--reveal", "--where", "name=檀香山公司")[0]["phone"] == row["phone"][1:]
+
+
+# ---------------------------------------------------------------------------- #10.9 history and messages
+
+OLD, NEW = "13812345678", "13987654321"
+
+
+def _reveals(db: Path) -> list[tuple[str, str]]:
+    with sqlite3.connect(db) as conn:
+        return conn.execute("SELECT customer_id, command FROM audit_log WHERE new = 'revealed' ORDER BY id").fetchall()
+
+
+@pytest.mark.parametrize("fmt", ["table", "json", "jsonl", "csv", "tsv"])
+def test_history_masks_old_and_new_phones(crm, add, isolated_env: Path, fmt: str) -> None:
+    cid = add(phone=OLD)
+    crm.ok("edit", cid, "--phone", NEW)
+    crm.ok("edit", cid, "--phone", "+1 808 555 0100")
+    out = crm.ok("history", cid, "--format", fmt)
+    for number in (OLD, NEW, "8085550100", "808 555 0100"):
+        assert number not in out, (fmt, number)
+    assert "138****5678" in out and "139****4321" in out
+    assert _reveals(isolated_env) == []
+
+
+def test_history_reveal_shows_phones_and_is_audited(crm, add, isolated_env: Path) -> None:
+    cid = add(phone=OLD)
+    crm.ok("edit", cid, "--phone", NEW)
+    entries = json.loads(crm.ok("history", cid, "--reveal", "--format", "json"))
+    edit = next(e for e in entries if e["type"] == "edit")
+    assert edit["detail"] == {"field": "phone", "old": OLD, "new": NEW}
+    assert edit["summary"] == f"phone: {OLD} → {NEW}"
+    assert _reveals(isolated_env) == [(cid, "history --reveal")]
+    assert OLD in crm.ok("history", cid, "--reveal")
+    assert len(_reveals(isolated_env)) == 2
+
+
+def test_history_shows_yuan_and_labels(crm, add) -> None:
+    cid = add()
+    crm.ok("edit", cid, "--amount", "12000", "--industry", "retail")
+    crm.ok("edit", cid, "--amount", "12000.5", "--industry", "finance")
+    entries = json.loads(crm.ok("history", cid, "--format", "json"))
+    edits = {e["summary"] for e in entries if e["type"] == "edit"}
+    assert {"amount: — → 12000.00", "amount: 12000.00 → 12000.50", "industry: — → Retail", "industry: Retail → Finance"} <= edits
+    amount = next(e for e in entries if e["type"] == "edit" and e["detail"]["field"] == "amount" and e["detail"]["old"])
+    assert amount["detail"] == {"field": "amount", "old": 12000, "new": 12000.5}
+    table = crm.ok("history", cid)
+    assert "1200000" not in table and "12000.50" in table
+    assert "industry: Retail → Finance" in table
+    zh = crm.ok("--lang", "zh", "history", cid)
+    assert "零售业 → 金融" in zh
+
+
+def test_any_phone_kind_field_is_masked_in_history_and_messages(monkeypatch) -> None:
+    from crmcli import fields, masking
+    from crmcli.followups import _audited_value
+    from crmcli.options import OptionSet
+
+    monkeypatch.setitem(fields.BY_KEY, "contact_phone", fields.Field("contact_phone", "联系人电话", "Contact phone", "phone"))
+    assert _audited_value("contact_phone", OLD, OptionSet({}), "en", False) == ("138****5678", "138****5678")
+    assert _audited_value("contact_phone", OLD, OptionSet({}), "en", True) == (OLD, OLD)
+    assert masking.message_value("contact_phone", OLD) == "138****5678"
+    assert masking.message_value("contact_phone", "-1199") == "-1199"  # no number: quoted so it can be fixed
+    assert masking.message_value("notes", OLD) == OLD
+
+
+def test_duplicate_phone_conflict_message_masks_the_phone(crm, add, isolated_env: Path, tmp_path: Path) -> None:
+    add(phone=OLD)
+    path = tmp_path / "dup.csv"
+    path.write_text(f"name,contact,phone,source,needs,owner\n另一家,李四,+86 {OLD},online,采购,张经理\n", encoding="utf-8")
+    result = crm("import", "file", str(path), "--on-duplicate", "error")
+    assert result.exit_code == 4, result.stderr
+    assert "138****5678" in result.stderr and OLD not in result.stderr
+    result = crm("import", "file", str(path), "--on-duplicate", "error", "--format", "json")
+    assert OLD not in result.stdout + result.stderr
+    assert "138****5678" in result.stdout
+    with sqlite3.connect(isolated_env) as conn:
+        assert conn.execute("SELECT count(*) FROM customers").fetchone()[0] == 1

@@ -89,7 +89,9 @@ def describe_error(exc: CrmError, lang: str) -> str:
         spec = BY_KEY.get(exc.field)
         name = f"{exc.field} ({spec.label(lang)})" if spec and lang == "zh" else exc.field
         where = i18n.message("row", lang, row=exc.row) + ": " if exc.row else ""
-        value = "" if exc.value in (None, "") else f" {str(exc.value)!r}"
+        from ..masking import message_value
+
+        value = "" if exc.value in (None, "") else f" {str(message_value(exc.field, exc.value))!r}"
         return f"{where}{name}{value}: {i18n.reason(exc.reason, lang, **exc.details)}"
     missing = getattr(exc, "missing", None)
     if missing:

@@ -287,7 +287,9 @@ def _report(summary: Any, fmt: str, lang: str, *, failed: bool) -> None:
     if fmt == "json":
         data = summary.as_dict(lang)
         data["ok"] = not failed
-        typer.echo(json.dumps(data, ensure_ascii=False))
+        from ..render import safe_json
+
+        typer.echo(safe_json(json.dumps(data, ensure_ascii=False)))
     if summary.ignored_columns:
         err(
             h(
