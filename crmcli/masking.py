@@ -23,7 +23,9 @@ def message_value(field: str, value: object) -> object:
     """``value`` as a message may quote it (see the module's docstring)."""
     if not isinstance(value, (str, int)) or isinstance(value, bool) or not is_phone_field(field):
         return value
-    text = str(value)
+    text = str(value) if isinstance(value, str) or value.bit_length() < 200 else ""
+    if not text or len(text) > 64:  # longer than any phone number: not one, and never parsed whole
+        return value
     try:
         parsing.parse_phone(text)
     except ParseError:
