@@ -128,3 +128,83 @@ def test_duplicate_phone_conflict_message_masks_the_phone(crm, add, isolated_env
     assert "138****5678" in result.stdout
     with sqlite3.connect(isolated_env) as conn:
         assert conn.execute("SELECT count(*) FROM customers").fetchone()[0] == 1
+
+
+# ---------------------------------------------------------------------------- #10.10 no oracle on masked phones
+
+@pytest.mark.parametrize("cond", ["phone~139", "phone~5678", "phone>=139", "phone<=1395", "phone>=13900000000", "phone~%"])
+def test_partial_phone_conditions_need_reveal(crm, add, isolated_env: Path, cond: str) -> None:
+    add(phone="13912345678")
+    with sqlite3.connect(isolated_env) as conn:
+        before = conn.execute("SELECT count(*) FROM audit_log").fetchone()[0]
+    for args in (["list", "--where", cond], ["list", "--where", cond, "-f", "json"], ["list", "--where", cond, "-f", "ids"]):
+        result = crm(*args)
+        assert result.exit_code == 2, (args, result.stdout)
+        assert result.stdout == ""
+        assert "masked" in result.stderr and "--reveal" in result.stderr
+    with sqlite3.connect(isolated_env) as conn:
+        assert conn.execute("SELECT count(*) FROM audit_log").fetchone()[0] == before  # nothing recorded or changed
+    zh = crm("--lang", "zh", "list", "--where", cond)
+    assert zh.exit_code == 2 and "打码" in zh.stderr
+
+
+def test_the_oracle_no_longer_answers(crm, add) -> None:
+    """The attack: one query per candidate digit recovers the masked middle of a number."""
+    add(phone="13912345678")
+    answers = {d: crm("list", "--where", f"phone~139{d}", "-f", "ids") for d in "0123456789"}
+    assert {r.exit_code for r in answers.values()} == {2}
+    assert all(r.stdout == "" for r in answers.values())
+
+
+def test_partial_phone_conditions_with_reveal_are_allowed_and_audited(crm, add, isolated_env: Path) -> None:
+    cid = add(phone="13912345678")
+    add(phone="13812345678", name="另一家")
+    out = json.loads(crm.ok("list", "--where", "phone~1391", "--reveal", "-f", "json"))
+    assert [r["id"] for r in out] == [cid] and out[0]["phone"] == "13912345678"
+    assert _reveals(isolated_env) == [(cid, "list --reveal")]
+
+
+def test_an_exact_phone_match_stays_allowed_in_any_writing(crm, add) -> None:
+    cid = add(phone="13912345678")
+    add(phone="13812345678", name="另一家")
+    for written in ("13912345678", "+86 139-1234-5678", "0086 139 1234 5678"):
+        assert crm.ok("list", "--where", f"phone={written}", "-f", "ids").split() == [cid], written
+    others = crm.ok("list", "--where", "phone!=+86 13912345678", "-f", "ids").split()
+    assert cid not in others and len(others) == 1
+    assert crm.ok("list", "--where", "phone=", "-f", "ids") == ""
+    assert "139****5678" in crm.ok("list", "--where", "phone=13912345678")
+
+
+def test_saved_views_and_list_follow_the_same_rule(crm, add) -> None:
+    add(phone="13912345678")
+    crm.ok("view", "save", "probe", "--where", "phone~139")
+    result = crm("list", "--view", "probe")
+    assert result.exit_code == 2 and "--reveal" in result.stderr
+    assert len(crm.ok("list", "--view", "probe", "--reveal", "-f", "ids").split()) == 1
+
+
+def test_search_finds_a_whole_phone_number_but_not_part_of_one(crm, add) -> None:
+    cid = add(phone="13912345678", name="甲公司")
+    add(phone="13812345678", name="乙公司")
+    assert crm.ok("search", "13912345678", "-f", "ids").split() == [cid]
+    assert crm.ok("search", "+86 139 1234 5678", "-f", "ids").split() == [cid]
+    for part in ("1391", "12345678", "5678", "139123"):
+        result = crm("search", part, "-f", "ids")
+        assert result.exit_code == 0 and result.stdout == "", part
+    assert crm.ok("list", "--text", "13912345678", "-f", "ids").split() == [cid]
+
+
+def test_the_rule_lives_in_the_filters(isolated_env: Path) -> None:
+    """One place (query.Filters) so that list, export, stale, reports and views all get it."""
+    from crmcli import query
+    from crmcli.errors import ValidationError
+    from crmcli.storage import open_store
+
+    with open_store(isolated_env) as store:
+        query.columns(store.conn)
+        filters = query.Filters(conditions=[("phone", "~", "139")])
+        with pytest.raises(ValidationError) as info:
+            filters.where()
+        assert info.value.reason == "masked_partial"
+        filters.reveal = True
+        assert "LIKE" in filters.where()[0]

@@ -351,6 +351,7 @@ def _emit_listing(filters: Any, order: list[tuple[str, bool]], limit: int | None
     cols = parse_columns(columns, list(DEFAULT_COLUMNS) if fmt == "table" else all_columns())
     from .. import audit
 
+    filters.reveal = reveal  # only an audited reveal may match part of a phone
     # A reveal records exactly the rows of the one result set shown, each before it is shown.
     audited = f"{command} --reveal"
     if fmt in ("json", "jsonl"):
