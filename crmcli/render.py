@@ -187,11 +187,6 @@ def _cell(value: Any) -> str:
     return textsafe.csv_cell(str(value))
 
 
-def shown(value: str) -> str:
-    """A text for a person's terminal: stored control characters written visibly (``\\x1b``)."""
-    return textsafe.escape(value)
-
-
 def use_colour(stream: IO[str]) -> bool:
     if os.environ.get("NO_COLOR"):
         return False
@@ -307,7 +302,7 @@ def bar_chart(
     con = console(stream)
     coloured = con.color_system is not None
     peak = max((v for _, v in items if v), default=0)
-    tbl = Table(box=box.SIMPLE, show_header=False, title=title, title_justify="left", pad_edge=False, show_edge=False)
+    tbl = Table(box=box.SIMPLE, show_header=False, title=_plain_title(title), title_justify="left", pad_edge=False, show_edge=False)
     tbl.add_column(no_wrap=True)
     tbl.add_column(no_wrap=True)
     tbl.add_column(justify="right", no_wrap=True)
@@ -315,5 +310,5 @@ def bar_chart(
         eighths = round((value or 0) / peak * width * 8) if peak else 0
         full, part = divmod(eighths, 8)
         bar = "█" * full + (" ▏▎▍▌▋▊▉"[part] if part else "")
-        tbl.add_row(label, Text(bar, style="cyan" if coloured else ""), "" if value is None else fmt(value))
+        tbl.add_row(_plain_cell(label), Text(bar, style="cyan" if coloured else ""), "" if value is None else fmt(value))
     con.print(tbl)

@@ -171,6 +171,8 @@ def test_show_list_history_print_stored_controls_escaped(crm, stored: str) -> No
     for args in (("show", stored), ("list",), ("history", stored), ("search", "恶意"), ("stale", "--before", "2030-01-01")):
         out = crm.ok(*args)
         _no_raw(out)
+        if args[:3] == ("report", "pivot", "owner"):
+            assert "张\\x1b[2J经理" in out
     out = crm.ok("show", stored)
     assert "\\x1b]0;owned\\x07" in out and "\\u202e" in out
     assert "跟进\\x1b[8m" in crm.ok("history", stored)
@@ -205,3 +207,13 @@ def test_csv_listings_carry_no_raw_control_characters(crm, stored: str, fmt: str
     out = tmp_path / f"x.{fmt}"
     crm.ok("export", "-o", str(out))
     _no_raw(out.read_text(encoding="utf-8"))
+
+
+def test_report_labels_print_stored_controls_escaped(crm, stored: str, isolated_env: Path) -> None:
+    with sqlite3.connect(isolated_env) as conn:
+        conn.execute("UPDATE customers SET owner = ?", ("张\x1b[2J经理",))
+    for args in (("report", "pivot", "owner"), ("report", "pivot", "owner", "--format", "csv"), ("report", "activity")):
+        out = crm.ok(*args)
+        _no_raw(out)
+        if args[:3] == ("report", "pivot", "owner"):
+            assert "张\\x1b[2J经理" in out
