@@ -49,7 +49,7 @@ def reveal(
     """
     who = user or clock.current_user(config.all_values(store).get("user", ""))
     batch: list[T] = []
-    writer: sqlite3.Connection | None = None
+    writer: Store | None = None
     try:
         for row in rows:
             batch.append(row)
@@ -61,18 +61,18 @@ def reveal(
             writer = _record(store, writer, batch, id_of, command, who)
             yield from batch
     finally:
-        if writer is not None and writer is not store.conn:
+        if writer is not None and writer is not store:
             writer.close()
 
 
 def _record(
     store: Store,
-    writer: sqlite3.Connection | None,
+    writer: Store | None,
     batch: list[T],
     id_of: Callable[[T], str],
     command: str,
     who: str,
-) -> sqlite3.Connection:
+) -> Store:
     ids = list(dict.fromkeys(id_of(row) for row in batch))
     if writer is None:
         writer = _writer(store)
@@ -80,35 +80,29 @@ def _record(
         return writer
     stamp = clock.now_utc()
     try:
-        writer.execute("BEGIN IMMEDIATE")
-        try:
-            writer.executemany(
+        with writer.write() as conn:
+            conn.executemany(
                 "INSERT INTO audit_log (customer_id, at, by, command, field, old, new) "
                 "VALUES (?, ?, ?, ?, '*', NULL, ?)",
                 ((cid, stamp, who, command, REVEALED) for cid in ids),
             )
-            writer.execute("COMMIT")
-        except BaseException:
-            if writer.in_transaction:
-                writer.rollback()
-            raise
     except sqlite3.Error as exc:
         raise translate(exc) from exc
     return writer
 
 
-def _writer(store: Store) -> sqlite3.Connection:
+def _writer(store: Store) -> Store:
     """A second connection for the audit rows, so that a cursor open on ``store.conn`` (the rows
     being shown) is never asked to become a write transaction on a snapshot others have moved
     past. An in-memory database has no second connection: its rows are written on its own."""
     if str(store.path) == ":memory:":
-        return store.conn
+        return store
     try:
         conn = sqlite3.connect(store.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     except sqlite3.Error as exc:
         raise translate(exc) from exc
-    return conn
+    return Store(conn, store.path)
 
 
 def reveal_one(store: Store, customer_id: str, command: str, *, user: str | None = None) -> None:
