@@ -50,6 +50,14 @@ def test_long_text_takes_tab_newline_and_crlf_one_line_text_does_not(a: str, b: 
 
 
 @given(st.text())
+def test_printable_text_is_always_clean(text: str) -> None:
+    # the import hot path skips the check for printable text
+    if text.isprintable():
+        assert textsafe.is_clean(text)
+    assert not any(c.isprintable() for c in BAD)
+
+
+@given(st.text())
 def test_escaped_text_holds_no_control_character(text: str) -> None:
     shown = textsafe.escape(text)
     assert textsafe.is_clean(shown, multiline=True)
