@@ -34,7 +34,7 @@ from .query import Filters, order_by
 from .storage import Store
 from .textsafe import FORMULA_START, csv_cell, neutralise  # noqa: F401 - shared with every CSV listing
 
-FORMATS = ("csv", "tsv", "xlsx", "json", "jsonl")
+FORMATS = ("csv", "tsv", "xlsx", "json", "jsonl", "vcf")
 EXPORT_COLUMNS = PORTABLE_COLUMNS
 LOST_FILL = "FFC7CE"
 EXTRA_LABELS = {"archived_at": ("归档时间", "Archived at")}
@@ -51,7 +51,7 @@ class ExportSettings:
     lang: str = "en"
 
 
-EXTENSIONS = {".csv": "csv", ".tsv": "tsv", ".xlsx": "xlsx", ".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl"}
+EXTENSIONS = {".csv": "csv", ".tsv": "tsv", ".xlsx": "xlsx", ".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl", ".vcf": "vcf"}
 
 
 def format_for(path: str | None, explicit: str | None) -> str:
@@ -144,6 +144,12 @@ def export(
 
         rows = audit.reveal(store, rows, "export --reveal")  # exactly the rows written, each recorded first
     fmt = settings.fmt
+    if fmt == "vcf":
+        from .vcard import write_vcards
+
+        if settings.followups:
+            raise UsageError("a vCard export holds customers, not --followups")
+        return write_vcards(rows, out, reveal=settings.reveal)
     if fmt == "xlsx":
         return _write_xlsx(rows, keys, settings, out, options)
     if fmt in ("json", "jsonl"):
