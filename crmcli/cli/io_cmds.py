@@ -357,7 +357,9 @@ def _report(summary: Any, fmt: str, lang: str, *, failed: bool) -> None:
     if fmt == "json":
         data = summary.as_dict(lang)
         data["ok"] = not failed
-        typer.echo(json.dumps(data, ensure_ascii=False))
+        from ..render import safe_json
+
+        typer.echo(safe_json(json.dumps(data, ensure_ascii=False)))
     if summary.ignored_columns:
         err(
             h(
@@ -602,6 +604,7 @@ def register(app: typer.Typer) -> None:
             archived=archived,
             all_=all_,
         )
+        filters.reveal = reveal  # only an audited reveal may match part of a phone
         people = kind == "xlsx" or excel
         header_mode = (headers or (st.lang if people else "keys")).lower()
         if header_mode not in ("keys", "zh", "en"):
