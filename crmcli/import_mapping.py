@@ -212,6 +212,10 @@ class Plan:
     notes: list[str] = field(default_factory=list)
     """Warnings the plan's converters add while rows are read (dropped optional values…)."""
     state: RowState = field(default_factory=lambda: RowState())
+    typed: bool = False
+    """The cells may be numbers (XLSX, JSON): long numbers in text fields are checked."""
+    drops: bool = False
+    """``--drop-invalid-optional``: converters need the line (``state``) for their warnings."""
 
 
 Converter = Callable[[Any], Any]
@@ -363,6 +367,7 @@ def make_plan(
     ignore_unknown: bool,
     unformula: bool,
     converter: Callable[[str, str], Converter],
+    typed: bool = False,
 ) -> Plan:
     """Which column feeds which field, through which converter (``converter(target, key)``)."""
     from .fields import LANDLINE_HEADERS
@@ -445,7 +450,9 @@ def make_plan(
         convert = wrapped(key)
         composed.append((key, compile_template(template, headers, key, convert), convert))
     keys = {k for _, k, _ in direct} | {k for k, _, _ in composed}
-    return Plan(target, direct, composed, ignored, keys, unformula=unformula, notes=notes, state=state)
+    return Plan(
+        target, direct, composed, ignored, keys, unformula=unformula, notes=notes, state=state, typed=typed, drops=drop
+    )
 
 
 # ---------------------------------------------------------------------------- [values.FIELD]
@@ -559,6 +566,21 @@ def watch_rows(
         for index, key, _ in plan.direct
         if key in BY_KEY and BY_KEY[key].kind in ("text", "longtext", "phone", "id")
     ]
+    if not plan.typed:
+        text_columns = []  # a text file's cells are text: nothing lost to a spreadsheet's 15 digits
+    if not where and not text_columns and not plan.drops:
+        return rows  # nothing to watch: the hot path keeps its one generator less
+    return _watched(rows, plan, headers, where, warnings, text_columns)
+
+
+def _watched(
+    rows: Iterator[tuple[int, list[Any]]],
+    plan: Plan,
+    headers: Sequence[str],
+    where: list[tuple[int, bool, str]],
+    warnings: list[str],
+    text_columns: list[tuple[int, str]],
+) -> Iterator[tuple[int, list[Any]]]:
     left_out = 0
     long_numbers = 0
     for line, cells in rows:

@@ -342,6 +342,10 @@ def _blank(cells: list[Any]) -> bool:
     return not any(v not in (None, "") for v in cells)
 
 
+def _blank_text(cells: list[str]) -> bool:
+    return not any(cells)  # text cells: only "" is empty (and any() runs in C)
+
+
 def unique_headers(names: list[str], warnings: list[str]) -> list[str]:
     """Repeated header names made reachable: the second 城市 is 城市#2 (and reported)."""
     seen: dict[str, int] = {}
@@ -402,10 +406,12 @@ def _headed(
     extra_lines: list[int] = []
     state = {"extra": 0}
 
+    blank = _blank if extra.get("typed") else _blank_text
+
     def rows() -> Iterator[tuple[int, list[Any]]]:
         skip = layout.skip_rows
         for line, cells in _chain_rows(pending, it):
-            if _blank(cells):
+            if blank(cells):
                 continue
             if skip:
                 skip -= 1
