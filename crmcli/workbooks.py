@@ -1,6 +1,6 @@
 """Spreadsheet workbooks for import (XLSX, XLS, ODS), read by python-calamine.
 
-calamine reads a 20k-row XLSX about 13x faster than openpyxl (measured: 0.48 s against 6.3 s),
+calamine reads a 20k-row XLSX about 10x faster than openpyxl (measured: 0.45 s against 4.8 s CPU),
 ignores the ``<dimension>`` tag (generators that write it stale made openpyxl read one row of
 six) and reads XLS and ODS too. It holds a whole sheet in memory as a dense grid, though, and
 aborts the process (a Rust allocation failure, no exception) when a file puts one cell at
@@ -34,7 +34,9 @@ EXCEL_1900 = dt.datetime(1899, 12, 30)  # openpyxl's CALENDAR_WINDOWS_1900, with
 EXCEL_1904 = dt.datetime(1904, 1, 1)
 ODS_MIMETYPE = b"application/vnd.oasis.opendocument.spreadsheet"
 BLOCK = 1 << 20
-_XLSX_REF = re.compile(rb"<c\b[^>]*?\br=\"([A-Z]{1,8})([0-9]{1,12})\"[^>]*?(/?)>")
+# A cell's reference as Excel, openpyxl and most generators write it (r first), and in general.
+_XLSX_REF_FAST = re.compile(rb"<c r=\"([A-Z]{1,8})([0-9]{1,12})\"[^>]{0,256}(?<!/)>")  # not self-closing
+_XLSX_REF = re.compile(rb"<c\s[^>]*?\br=\"([A-Z]{1,8})([0-9]{1,12})\"([^>]*)>")
 _ODS_TAG = re.compile(rb"<(/?)table:(table-row|table-cell|covered-table-cell|table)\b([^>]*?)(/?)>")
 _ODS_ROWS = re.compile(rb"number-rows-repeated=\"([0-9]{1,12})\"")
 _ODS_COLS = re.compile(rb"number-columns-repeated=\"([0-9]{1,12})\"")
@@ -141,24 +143,31 @@ def _scan_part(archive: zipfile.ZipFile, info: zipfile.ZipInfo, kind: str) -> No
                     f"the {kind.upper()} file declares a DTD or entities ({shorten(name)}); "
                     "spreadsheets never need one, and it is refused (entity expansion)"
                 )
-            parts = chunk.split(b"<")
-            run += len(parts[0])
-            longest = run
-            if len(parts) > 1:
-                longest = max(longest, *map(len, parts[1:]))
-                run = len(parts[-1])
-            if longest > MAX_CELL:
+            # A text run longer than MAX_CELL (= BLOCK) must cross a chunk boundary: only the run
+            # carried over from the previous chunks needs counting.
+            first = chunk.find(b"<")
+            run += len(chunk) if first < 0 else first
+            if run > MAX_CELL:
                 raise WorkbookError(
                     f"the {kind.upper()} file holds a cell longer than {MAX_CELL >> 20} MiB ({shorten(name)}); "
                     "such cells are refused"
                 )
+            if first >= 0:
+                run = len(chunk) - chunk.rfind(b"<") - 1
             # A tag cut by the chunk boundary is matched whole in the next window.
             cut = window.rfind(b"<")
             scan, tail = (window[:cut], window[cut:]) if cut >= 0 and len(window) - cut < 4096 else (window, b"")
             if sheet:
-                for m in _XLSX_REF.finditer(scan):
-                    if not m.group(3):
-                        extent.add(_column_number(m.group(1)), int(m.group(2)))
+                if scan.count(b"<c ") == scan.count(b'<c r="'):
+                    found = _XLSX_REF_FAST.findall(scan)
+                else:  # some cell is written otherwise: the full pattern (slower)
+                    found = [(c, r) for c, r, rest in _XLSX_REF.findall(scan) if not rest.endswith(b"/")]
+                if found:
+                    letters, digits = zip(*found)
+                    columns = [_column_number(c) for c in set(letters)]
+                    rows = list(map(int, set(digits)))
+                    extent.add(min(columns), min(rows))
+                    extent.add(max(columns), max(rows))
                 if extent.cells() > MAX_CELLS:
                     break
             elif kind == "ods" and name == "content.xml":

@@ -148,6 +148,12 @@ def xlsx_sparse(p: Path) -> Path:
     return write_xlsx(p.with_suffix(".xlsx"), sheet_xml(body))
 
 
+def xlsx_sparse_attribute_order(p: Path) -> Path:
+    # The reference after another attribute: not the fast pattern, found by the full one.
+    body = rows_xml([HEADER]) + '<row r="1048576"><c s="0" r="XFD1048576" t="n"><v>1</v></c></row>'
+    return write_xlsx(p.with_suffix(".xlsx"), sheet_xml(body))
+
+
 def xlsx_bad_number(p: Path) -> Path:
     good = "".join(cell(f"{readers.column_letters(c)}2", v) for c, v in enumerate(good_row(1)))
     body = rows_xml([[*HEADER, "first_contact", "status", "amount"]]) + (
@@ -257,6 +263,7 @@ CASES: list[tuple[str, Callable[[Path], Path], list[str], str]] = [
     ("xlsx --sheet that is not there", xlsx_unclosed, ["--sheet", "Nope"], "no sheet 'Nope'; sheets: Sheet1"),
     ("xlsx cell ZZZZZ99999999", xlsx_far_cell, [], "spans more than"),
     ("xlsx cell XFD1048576", xlsx_sparse, [], "spans more than"),
+    ("xlsx cell XFD1048576, r not first", xlsx_sparse_attribute_order, [], "spans more than"),
     ("xlsx bomb (2 MiB cell)", xlsx_bomb, [], "longer than 1 MiB"),
     ("xlsx damaged zip", xlsx_lying_size, [], "XLSX"),
     ("xls damaged (calamine panics)", xls_damaged, [], "not a readable XLS file"),
