@@ -7,7 +7,8 @@ aborts the process (a Rust allocation failure, no exception) when a file puts on
 ``XFD1048576`` or ``ZZZZZ99999999``. So every XLSX and ODS is checked first, streaming, by
 :func:`check_zip`: each part at most :data:`MAX_PART` bytes uncompressed (and its CRC checked,
 so calamine sees the bytes we measured), no DTD (entity expansion), no text run over
-:data:`MAX_CELL` bytes, and a used range of at most :data:`MAX_CELLS` cells.
+:data:`MAX_CELL` bytes, and a used range of at most :data:`MAX_CELLS` cells. An XLSX above
+:data:`CALAMINE_CELLS` is streamed by openpyxl instead; an XLS is checked by :func:`check_xls`.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import contextlib
 import datetime as dt
 import os
 import re
+import struct
 import sys
 import zipfile
 import zlib
@@ -27,7 +29,11 @@ from .errors import UsageError, shorten
 MAX_CELL = 1 << 20
 """The longest cell of any input file (1 MiB); longer text is refused."""
 MAX_CELLS = 10_000_000
-"""A sheet's used range (rows x columns) at most: calamine holds it in memory as a grid."""
+"""An XLSX sheet's used range (rows x columns) at most; beyond it, save the sheet as CSV."""
+CALAMINE_CELLS = 2_000_000
+"""Up to this used range calamine reads the sheet (it holds it in memory: 187 MiB peak measured
+at 2 million cells); a larger XLSX is streamed by openpyxl (flat memory, about 7x slower), and
+a larger XLS or ODS, which only calamine reads, is refused."""
 MAX_PART = 512 << 20
 """An XML part of an XLSX/ODS file at most, uncompressed."""
 EXCEL_1900 = dt.datetime(1899, 12, 30)  # openpyxl's CALENDAR_WINDOWS_1900, without importing openpyxl
@@ -115,7 +121,7 @@ class _OdsExtent:
         return self.max_row * self.max_col
 
 
-def _scan_part(archive: zipfile.ZipFile, info: zipfile.ZipInfo, kind: str) -> None:
+def _scan_part(archive: zipfile.ZipFile, info: zipfile.ZipInfo, kind: str) -> int:
     """Stream one XML part: bounded size, no DTD, no overlong text run, a bounded used range."""
     name = info.filename
     if info.file_size > MAX_PART:
@@ -172,29 +178,33 @@ def _scan_part(archive: zipfile.ZipFile, info: zipfile.ZipInfo, kind: str) -> No
                     break
             elif kind == "ods" and name == "content.xml":
                 ods.feed(scan)
-                if ods.cells() > MAX_CELLS:
+                if ods.cells() > CALAMINE_CELLS:
                     break
-    if extent.cells() > MAX_CELLS or ods.cells() > MAX_CELLS:
-        rows, cols = (extent.max_row, extent.max_col) if extent.cells() > MAX_CELLS else (ods.max_row, ods.max_col)
+    limit = MAX_CELLS if kind == "xlsx" else CALAMINE_CELLS
+    if extent.cells() > limit or ods.cells() > limit:
+        rows, cols = (extent.max_row, extent.max_col) if extent.cells() > limit else (ods.max_row, ods.max_col)
         raise WorkbookError(
-            f"the sheet {shorten(name)} spans more than {MAX_CELLS:,} cells "
+            f"the sheet {shorten(name)} spans more than {limit:,} cells "
             f"(up to row {rows:,}, column {cols:,}); save it as CSV to import it"
         )
+    return max(extent.cells(), ods.cells())
 
 
-def check_zip(binary: IO[bytes], kind: str) -> zipfile.ZipFile:
-    """Open and check an XLSX/ODS container (see the module docstring); raises WorkbookError."""
+def check_zip(binary: IO[bytes], kind: str) -> tuple[zipfile.ZipFile, int]:
+    """Open and check an XLSX/ODS container (see the module docstring); raises WorkbookError.
+    Returns the archive and the largest used range of its sheets, in cells."""
     try:
         archive = zipfile.ZipFile(binary)
     except (zipfile.BadZipFile, OSError, ValueError) as exc:
         raise WorkbookError(f"not a readable {kind.upper()} file: {shorten(str(exc), 60)}") from None
     try:
+        largest = 0
         for info in archive.infolist():
             if info.filename.endswith((".xml", ".rels")) and not info.is_dir():
-                _scan_part(archive, info, kind)
+                largest = max(largest, _scan_part(archive, info, kind))
     except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError, RuntimeError, zlib.error) as exc:
         raise WorkbookError(f"not a readable {kind.upper()} file: {shorten(str(exc), 60)}") from None
-    return archive
+    return archive, largest
 
 
 def _epoch(archive: zipfile.ZipFile | None) -> dt.datetime:
@@ -205,6 +215,149 @@ def _epoch(archive: zipfile.ZipFile | None) -> dt.datetime:
     except KeyError:
         return EXCEL_1900
     return EXCEL_1904 if re.search(rb"date1904=\"(?:1|true)\"", head) else EXCEL_1900
+
+
+def _stream_openpyxl(
+    binary: IO[bytes], sheet: str | None, epoch: dt.datetime, archive: zipfile.ZipFile | None
+) -> tuple[Iterator[tuple[int, list[Any]]], dt.datetime, list[Any]]:
+    """A large XLSX, streamed row by row in flat memory. ``reset_dimensions`` makes openpyxl read
+    every row whatever the ``<dimension>`` tag says (it trusted a stale one: 1 row of 6)."""
+    from openpyxl import load_workbook
+
+    try:
+        wb = load_workbook(binary, read_only=True, data_only=True)
+        if sheet is not None and sheet not in wb.sheetnames:
+            raise WorkbookError(f"no sheet {shorten(sheet)!r}; sheets: {shorten(', '.join(wb.sheetnames), 200)}")
+        ws = wb[sheet] if sheet is not None else wb.worksheets[0]
+        ws.reset_dimensions()
+    except WorkbookError:
+        raise
+    except Exception as exc:  # openpyxl raises what its parsers raise
+        raise WorkbookError(f"not a readable XLSX file: {shorten(str(exc), 80)}") from None
+
+    def rows() -> Iterator[tuple[int, list[Any]]]:
+        line = 0
+        try:
+            for line, values in enumerate(ws.iter_rows(values_only=True), start=1):  # noqa: B007
+                yield line, list(values)
+        except Exception as exc:  # a bad cell deep in the file
+            raise WorkbookError(f"row {line + 1}: a cell cannot be read ({shorten(str(exc), 60)})") from None
+
+    return rows(), epoch, [wb, *([archive] if archive else [])]
+
+
+# ---------------------------------------------------------------------------- XLS
+
+_BIFF_CELLS = {0x0203, 0x0204, 0x00FD, 0x027E, 0x0006, 0x0205, 0x00BD}  # NUMBER LABEL LABELSST RK FORMULA BOOLERR MULRK
+_END = 0xFFFFFFFE
+
+
+def check_xls(binary: IO[bytes]) -> int:
+    """The largest used range of an XLS file's sheets, from its cell records: calamine holds a
+    sheet as a dense grid, and a 5 KB file with cells at A1 and IV65536 took 1 GB. The OLE2
+    container is read just enough to find the Workbook stream; a damaged one is refused here
+    rather than by a calamine panic."""
+    binary.seek(0)
+    data = binary.read(64 << 20)
+    if len(data) == 64 << 20:
+        raise WorkbookError("the XLS file is larger than 64 MiB; save it as XLSX or CSV")
+    stream = _ole_stream(data)
+    largest = 0
+    extent = _Extent()
+    pos = 0
+    while pos + 4 <= len(stream):
+        kind, size = struct.unpack_from("<HH", stream, pos)
+        body = stream[pos + 4 : pos + 4 + size]
+        pos += 4 + size
+        if kind == 0x0809:  # BOF: a new substream (sheet)
+            largest = max(largest, extent.cells())
+            extent = _Extent()
+        elif kind in _BIFF_CELLS and len(body) >= 4:
+            row, col = struct.unpack_from("<HH", body)
+            extent.add(col + 1, row + 1)
+            if kind == 0x00BD and len(body) >= 6:  # MULRK: the last column is the last field
+                extent.add(struct.unpack_from("<H", body, len(body) - 2)[0] + 1, row + 1)
+    largest = max(largest, extent.cells())
+    if largest > CALAMINE_CELLS:
+        raise WorkbookError(
+            f"an XLS sheet spans more than {CALAMINE_CELLS:,} cells (up to row {extent.max_row:,}); "
+            "save it as XLSX or CSV to import it"
+        )
+    return largest
+
+
+def _ole_stream(data: bytes) -> bytes:
+    """The ``Workbook`` (or ``Book``) stream of an OLE2 compound file (MS-CFB), or WorkbookError."""
+
+    def bad(why: str) -> WorkbookError:
+        return WorkbookError(f"not a readable XLS file: {why}")
+
+    if len(data) < 512:
+        raise bad("too short")
+    shift, mini_shift = struct.unpack_from("<HH", data, 30)
+    if not 7 <= shift <= 16 or mini_shift >= shift:
+        raise bad("bad sector size")
+    size = 1 << shift
+    fat_count, first_dir = struct.unpack_from("<II", data, 44)
+    cutoff, first_mini, _mini_count, first_difat, difat_count = struct.unpack_from("<IIIII", data, 56)
+
+    def sector(n: int) -> bytes:
+        start = size * (n + 1)  # the header fills sector -1 (512 bytes, or a whole 4096-byte sector)
+        if start >= len(data):
+            raise bad(f"sector {n} is past the end of the file")
+        return data[start : start + size].ljust(size, b"\0")
+
+    difat = [n for n in struct.unpack_from("<109I", data, 76) if n < _END]
+    seen = 0
+    while first_difat < _END and seen < 1 << 16:
+        block = struct.unpack(f"<{size // 4}I", sector(first_difat))
+        difat += [n for n in block[:-1] if n < _END]
+        first_difat, seen = block[-1], seen + 1
+    if len(difat) < min(fat_count, 1):
+        raise bad("no allocation table")
+    fat: list[int] = []
+    for n in difat[: max(fat_count, 1)]:
+        fat += struct.unpack(f"<{size // 4}I", sector(n))
+
+    def chain(first: int) -> bytes:
+        out = []
+        n, steps = first, 0
+        while n < _END:
+            if n >= len(fat) or steps > len(fat):
+                raise bad("a broken sector chain")
+            out.append(sector(n))
+            n, steps = fat[n], steps + 1
+        return b"".join(out)
+
+    directory = chain(first_dir)
+    entries = []
+    for off in range(0, len(directory) - 127, 128):
+        length = struct.unpack_from("<H", directory, off + 64)[0]
+        name = directory[off : off + max(0, min(length, 64) - 2)].decode("utf-16-le", "replace")
+        kind = directory[off + 66]
+        start, stream_size = struct.unpack_from("<II", directory, off + 116)
+        entries.append((name, kind, start, stream_size))
+    if not entries:
+        raise bad("no directory")
+    for name, kind, start, stream_size in entries:
+        if kind == 2 and name in ("Workbook", "Book"):
+            if stream_size >= cutoff:
+                return chain(start)[:stream_size]
+            # A small workbook lives in the mini stream: the root entry's stream, in 64-byte pieces.
+            root = chain(entries[0][2])
+            mini_fat: list[int] = []
+            if first_mini < _END:
+                raw = chain(first_mini)
+                mini_fat = list(struct.unpack(f"<{len(raw) // 4}I", raw))
+            mini = 1 << mini_shift
+            out, n, steps = [], start, 0
+            while n < _END:
+                if n >= len(mini_fat) or steps > len(mini_fat) or (n + 1) * mini > len(root):
+                    raise bad("a broken mini-stream chain")
+                out.append(root[n * mini : (n + 1) * mini])
+                n, steps = mini_fat[n], steps + 1
+            return b"".join(out)[:stream_size]
+    raise bad("no Workbook stream (is it an Excel 5 or older file, or another OLE2 document?)")
 
 
 @contextlib.contextmanager
@@ -230,9 +383,11 @@ def open_workbook(
     binary: IO[bytes], kind: str, sheet: str | None
 ) -> tuple[Iterator[tuple[int, list[Any]]], dt.datetime, list[Any]]:
     """``(rows, epoch, closers)``: every row of the sheet as ``(row number, cells)``, empty cells None."""
-    archive = check_zip(binary, kind) if kind in ("xlsx", "ods") else None
+    archive, cells = check_zip(binary, kind) if kind in ("xlsx", "ods") else (None, check_xls(binary))
     epoch = _epoch(archive) if kind == "xlsx" else EXCEL_1900
     binary.seek(0)
+    if kind == "xlsx" and cells > CALAMINE_CELLS:
+        return _stream_openpyxl(binary, sheet, epoch, archive)
     try:
         from python_calamine import CalamineWorkbook
     except ImportError:  # pragma: no cover - a declared dependency

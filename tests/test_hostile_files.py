@@ -202,6 +202,14 @@ def xls_damaged(p: Path) -> Path:
     return path
 
 
+def xls_sparse(p: Path) -> Path:
+    from tests.files import xls_bytes
+
+    path = p.with_suffix(".xls")  # 5 KB that calamine would hold as a 16.7-million-cell grid (1 GB)
+    path.write_bytes(xls_bytes([HEADER, good_row(1)], far_cell=(65535, 255)))
+    return path
+
+
 def text_named_xlsx(p: Path) -> Path:
     p = p.with_suffix(".xlsx")
     p.write_text("name,phone\nx,1\n")
@@ -266,7 +274,8 @@ CASES: list[tuple[str, Callable[[Path], Path], list[str], str]] = [
     ("xlsx cell XFD1048576, r not first", xlsx_sparse_attribute_order, [], "spans more than"),
     ("xlsx bomb (2 MiB cell)", xlsx_bomb, [], "longer than 1 MiB"),
     ("xlsx damaged zip", xlsx_lying_size, [], "XLSX"),
-    ("xls damaged (calamine panics)", xls_damaged, [], "not a readable XLS file"),
+    ("xls damaged", xls_damaged, [], "not a readable XLS file: a broken mini-stream chain"),
+    ("xls cells at A1 and IV65536", xls_sparse, [], "spans more than 2,000,000 cells"),
     ("text named .xlsx", text_named_xlsx, [], "not a XLSX workbook"),
     ("pdf named .csv", pdf_named_csv, [], "not a CSV/XLSX/XLS/ODS/JSON file (it is a PDF)"),
     ("binary named .csv", binary_named_csv, [], "not a CSV/XLSX/XLS/ODS/JSON file"),
@@ -379,8 +388,24 @@ def test_peak_memory_of_a_30_mb_line_is_bounded(tmp_path: Path) -> None:
     assert peak_kib < 200 * 1024, peak_kib  # the whole 30 MB line would be 30 MB of bytes plus 30-120 MB of str
 
 
-def test_a_calamine_panic_prints_one_line_in_a_real_process(tmp_path: Path) -> None:
-    """Rust prints a panic (and, under RUST_BACKTRACE, a backtrace) to file descriptor 2 itself."""
+def test_a_calamine_panic_is_one_line(monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]) -> None:
+    """A file our XLS check lets through but calamine panics on (pyo3's PanicException is a
+    BaseException, and Rust prints the panic, with a backtrace under RUST_BACKTRACE, to fd 2)."""
+    import io
+
+    from tests.files import xls_bytes
+
+    monkeypatch.setattr(workbooks, "check_xls", lambda binary: 0)
+    monkeypatch.setenv("RUST_BACKTRACE", "1")
+    data = bytearray(xls_bytes([HEADER, good_row(1)]))
+    entry = 512 + 512 + 128  # the Workbook stream "in the mini stream" the file does not have
+    data[entry + 120 : entry + 124] = (100).to_bytes(4, "little")
+    with pytest.raises(workbooks.WorkbookError, match="not a readable XLS file: index out of bounds"):
+        workbooks.open_workbook(io.BytesIO(bytes(data)), "xls", None)
+    assert capfd.readouterr().err == ""  # nothing of Rust's reached the terminal
+
+
+def test_a_damaged_xls_prints_one_line_in_a_real_process(tmp_path: Path) -> None:
     path = xls_damaged(tmp_path / "bad")
     env = {**os.environ, "CRM_DB": str(tmp_path / "p.db"), "CRM_LANG": "en", "NO_COLOR": "1", "RUST_BACKTRACE": "1"}
     done = subprocess.run(
@@ -406,3 +431,23 @@ def test_workbook_checks_reject_before_calamine_runs(tmp_path: Path) -> None:
     path = xlsx_sparse(tmp_path / "far")
     with open(path, "rb") as fh, pytest.raises(workbooks.WorkbookError, match="spans more than"):
         workbooks.check_zip(fh, "xlsx")
+
+
+def test_a_large_xlsx_is_streamed_by_openpyxl_reading_every_row(
+    crm, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Above CALAMINE_CELLS an XLSX is streamed (flat memory); the stale <dimension> tag must not
+    cut it short there either (openpyxl trusts it unless reset_dimensions)."""
+    monkeypatch.setattr(workbooks, "CALAMINE_CELLS", 10)
+    rows = [HEADER, *(good_row(n) for n in range(1, 7))]
+    path = write_xlsx(tmp_path / "stale.xlsx", sheet_xml(rows_xml(rows), dimension="A1:F2"))
+    src = readers.open_source(str(path))
+    try:
+        assert any("openpyxl" in type(c).__module__ for c in src._closers)  # the streaming path was taken
+        assert len(list(src.rows)) == 6
+    finally:
+        src.close()
+    summary = json.loads(
+        crm.ok("import", str(path), "--set", "first_contact=2024-06-01", "--set", "status=potential", "--format", "json")
+    )
+    assert (summary["rows"], summary["added"]) == (6, 6)
