@@ -469,7 +469,10 @@ def _values_tables(mapping: Mapping_, options: OptionSet, target: str) -> dict[s
             key in ("channel", "kind") if target == "followups" else key in BY_KEY and BY_KEY[key].kind == "choice"
         )
         if not dropdown:
-            raise UsageError(f"[values.{shorten(name)}]: {shorten(name)} is not a dropdown field")
+            raise UsageError(
+                f"[values.{shorten(name)}]: {shorten(name)} is not a dropdown field",
+                zh=f"[values.{shorten(name)}]：{shorten(name)} 不是下拉字段",
+            )
         checked: dict[str, str] = {}
         for label, code in table.items():
             try:
@@ -477,7 +480,8 @@ def _values_tables(mapping: Mapping_, options: OptionSet, target: str) -> dict[s
             except Exception as exc:  # ParseError or ValidationError: a code that is not an option
                 raise UsageError(
                     f'[values.{key}] "{shorten(label)}" = "{shorten(code)}": {shorten(code)} is not a {key} option '
-                    f"({getattr(exc, 'reason', exc)})"
+                    f"({getattr(exc, 'reason', exc)})",
+                    zh=f'[values.{key}] "{shorten(label)}" = "{shorten(code)}"：{shorten(code)} 不是 {key} 的选项',
                 ) from None
         tables[key] = checked
     return tables
@@ -541,12 +545,17 @@ def parse_where(specs: Iterable[str], headers: Sequence[str]) -> list[tuple[int,
             left, op, right = spec.partition("=")
             equal = True
         if not op or not left.strip():
-            raise UsageError(f"--where expects 'Column=value' or 'Column!=value', not {shorten(spec)!r}")
+            raise UsageError(
+                f"--where expects 'Column=value' or 'Column!=value', not {shorten(spec)!r}",
+                zh=f"--where 应为 '列=值' 或 '列!=值'，而不是 {shorten(spec)!r}",
+            )
         name = left.strip()
         index = lookup.get(name, lookup.get(header_key(name)))
         if index is None:
+            columns = shorten(", ".join(headers), 200)
             raise UsageError(
-                f"--where: the file has no column {shorten(name)!r} (columns: {shorten(', '.join(headers), 200)})"
+                f"--where: the file has no column {shorten(name)!r} (columns: {columns})",
+                zh=f"--where：文件中没有列 {shorten(name)!r}（现有列：{columns}）",
             )
         out.append((index, equal, right.strip()))
     return out

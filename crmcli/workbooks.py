@@ -53,6 +53,19 @@ class WorkbookError(UsageError):
     """The workbook as a whole cannot be read."""
 
 
+def unreadable(kind: str, detail: object, limit: int = 80) -> WorkbookError:
+    why = shorten(str(detail), limit)
+    return WorkbookError(f"not a readable {kind.upper()} file: {why}", zh=f"无法读取的 {kind.upper()} 文件：{why}")
+
+
+def too_many_cells(name: str, limit: int, rows: int, cols: int, fix: str = "CSV") -> WorkbookError:
+    return WorkbookError(
+        f"the sheet {shorten(name)} spans more than {limit:,} cells (up to row {rows:,}, column {cols:,}); "
+        f"save it as {fix} to import it",
+        zh=f"工作表 {shorten(name)} 超过 {limit:,} 个单元格（到第 {rows:,} 行、第 {cols:,} 列）；请另存为 {fix} 再导入",
+    )
+
+
 def _column_number(letters: bytes) -> int:
     number = 0
     for ch in letters:
@@ -127,7 +140,8 @@ def _scan_part(archive: zipfile.ZipFile, info: zipfile.ZipInfo, kind: str) -> in
     if info.file_size > MAX_PART:
         raise WorkbookError(
             f"{kind.upper()} part {shorten(name)} is {info.file_size >> 20} MiB uncompressed; "
-            f"at most {MAX_PART >> 20} MiB is read"
+            f"at most {MAX_PART >> 20} MiB is read",
+            zh=f"{kind.upper()} 文件的 {shorten(name)} 解压后有 {info.file_size >> 20} MiB；最多读取 {MAX_PART >> 20} MiB",
         )
     sheet = kind == "xlsx" and name.startswith("xl/worksheets/")
     extent = _Extent()
@@ -142,12 +156,16 @@ def _scan_part(archive: zipfile.ZipFile, info: zipfile.ZipInfo, kind: str) -> in
                 break
             total += len(chunk)
             if total > MAX_PART:  # the header lied about the size
-                raise WorkbookError(f"{kind.upper()} part {shorten(name)} is larger than {MAX_PART >> 20} MiB")
+                raise WorkbookError(
+                    f"{kind.upper()} part {shorten(name)} is larger than {MAX_PART >> 20} MiB",
+                    zh=f"{kind.upper()} 文件的 {shorten(name)} 超过 {MAX_PART >> 20} MiB",
+                )
             window = tail + chunk
             if _DTD.search(window):
                 raise WorkbookError(
                     f"the {kind.upper()} file declares a DTD or entities ({shorten(name)}); "
-                    "spreadsheets never need one, and it is refused (entity expansion)"
+                    "spreadsheets never need one, and it is refused (entity expansion)",
+                    zh=f"{kind.upper()} 文件声明了 DTD 或实体（{shorten(name)}）；电子表格从不需要，已拒绝（实体扩展攻击）",
                 )
             # A text run longer than MAX_CELL (= BLOCK) must cross a chunk boundary: only the run
             # carried over from the previous chunks needs counting.
@@ -156,7 +174,8 @@ def _scan_part(archive: zipfile.ZipFile, info: zipfile.ZipInfo, kind: str) -> in
             if run > MAX_CELL:
                 raise WorkbookError(
                     f"the {kind.upper()} file holds a cell longer than {MAX_CELL >> 20} MiB ({shorten(name)}); "
-                    "such cells are refused"
+                    "such cells are refused",
+                    zh=f"{kind.upper()} 文件中有超过 {MAX_CELL >> 20} MiB 的单元格（{shorten(name)}）；已拒绝",
                 )
             if first >= 0:
                 run = len(chunk) - chunk.rfind(b"<") - 1
@@ -183,10 +202,7 @@ def _scan_part(archive: zipfile.ZipFile, info: zipfile.ZipInfo, kind: str) -> in
     limit = MAX_CELLS if kind == "xlsx" else CALAMINE_CELLS
     if extent.cells() > limit or ods.cells() > limit:
         rows, cols = (extent.max_row, extent.max_col) if extent.cells() > limit else (ods.max_row, ods.max_col)
-        raise WorkbookError(
-            f"the sheet {shorten(name)} spans more than {limit:,} cells "
-            f"(up to row {rows:,}, column {cols:,}); save it as CSV to import it"
-        )
+        raise too_many_cells(name, limit, rows, cols)
     return max(extent.cells(), ods.cells())
 
 
@@ -196,14 +212,14 @@ def check_zip(binary: IO[bytes], kind: str) -> tuple[zipfile.ZipFile, int]:
     try:
         archive = zipfile.ZipFile(binary)
     except (zipfile.BadZipFile, OSError, ValueError) as exc:
-        raise WorkbookError(f"not a readable {kind.upper()} file: {shorten(str(exc), 60)}") from None
+        raise unreadable(kind, exc, 60) from None
     try:
         largest = 0
         for info in archive.infolist():
             if info.filename.endswith((".xml", ".rels")) and not info.is_dir():
                 largest = max(largest, _scan_part(archive, info, kind))
     except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError, RuntimeError, zlib.error) as exc:
-        raise WorkbookError(f"not a readable {kind.upper()} file: {shorten(str(exc), 60)}") from None
+        raise unreadable(kind, exc, 60) from None
     return archive, largest
 
 
@@ -227,13 +243,13 @@ def _stream_openpyxl(
     try:
         wb = load_workbook(binary, read_only=True, data_only=True)
         if sheet is not None and sheet not in wb.sheetnames:
-            raise WorkbookError(f"no sheet {shorten(sheet)!r}; sheets: {shorten(', '.join(wb.sheetnames), 200)}")
+            raise _no_sheet(sheet, wb.sheetnames)
         ws = wb[sheet] if sheet is not None else wb.worksheets[0]
         ws.reset_dimensions()
     except WorkbookError:
         raise
     except Exception as exc:  # openpyxl raises what its parsers raise
-        raise WorkbookError(f"not a readable XLSX file: {shorten(str(exc), 80)}") from None
+        raise unreadable("xlsx", exc) from None
 
     def rows() -> Iterator[tuple[int, list[Any]]]:
         line = 0
@@ -241,7 +257,7 @@ def _stream_openpyxl(
             for line, values in enumerate(ws.iter_rows(values_only=True), start=1):  # noqa: B007
                 yield line, list(values)
         except Exception as exc:  # a bad cell deep in the file
-            raise WorkbookError(f"row {line + 1}: a cell cannot be read ({shorten(str(exc), 60)})") from None
+            raise _bad_cell(line + 1, exc) from None
 
     return rows(), epoch, [wb, *([archive] if archive else [])]
 
@@ -260,7 +276,9 @@ def check_xls(binary: IO[bytes]) -> int:
     binary.seek(0)
     data = binary.read(64 << 20)
     if len(data) == 64 << 20:
-        raise WorkbookError("the XLS file is larger than 64 MiB; save it as XLSX or CSV")
+        raise WorkbookError(
+            "the XLS file is larger than 64 MiB; save it as XLSX or CSV", zh="XLS 文件超过 64 MiB；请另存为 XLSX 或 CSV"
+        )
     stream = _ole_stream(data)
     largest = 0
     extent = _Extent()
@@ -279,10 +297,7 @@ def check_xls(binary: IO[bytes]) -> int:
                 extent.add(struct.unpack_from("<H", body, len(body) - 2)[0] + 1, row + 1)
     largest = max(largest, extent.cells())
     if largest > CALAMINE_CELLS:
-        raise WorkbookError(
-            f"an XLS sheet spans more than {CALAMINE_CELLS:,} cells (up to row {extent.max_row:,}); "
-            "save it as XLSX or CSV to import it"
-        )
+        raise too_many_cells("(XLS)", CALAMINE_CELLS, extent.max_row, extent.max_col, "XLSX or CSV")
     return largest
 
 
@@ -290,7 +305,7 @@ def _ole_stream(data: bytes) -> bytes:
     """The ``Workbook`` (or ``Book``) stream of an OLE2 compound file (MS-CFB), or WorkbookError."""
 
     def bad(why: str) -> WorkbookError:
-        return WorkbookError(f"not a readable XLS file: {why}")
+        return unreadable("xls", why)
 
     if len(data) < 512:
         raise bad("too short")
@@ -379,6 +394,18 @@ def _quiet_stderr() -> Iterator[None]:
         os.close(saved)
 
 
+def _no_sheet(sheet: str, names: list[str]) -> WorkbookError:
+    listed = shorten(", ".join(names), 200)
+    return WorkbookError(
+        f"no sheet {shorten(sheet)!r}; sheets: {listed}", zh=f"没有工作表 {shorten(sheet)!r}；现有工作表：{listed}"
+    )
+
+
+def _bad_cell(row: int, exc: Exception) -> WorkbookError:
+    why = shorten(str(exc), 60)
+    return WorkbookError(f"row {row}: a cell cannot be read ({why})", zh=f"第 {row} 行：有单元格无法读取（{why}）")
+
+
 def open_workbook(
     binary: IO[bytes], kind: str, sheet: str | None
 ) -> tuple[Iterator[tuple[int, list[Any]]], dt.datetime, list[Any]]:
@@ -391,25 +418,28 @@ def open_workbook(
     try:
         from python_calamine import CalamineWorkbook
     except ImportError:  # pragma: no cover - a declared dependency
-        raise WorkbookError("reading spreadsheets needs python-calamine: pip install python-calamine") from None
+        raise WorkbookError(
+            "reading spreadsheets needs python-calamine: pip install python-calamine",
+            zh="读取电子表格需要 python-calamine：pip install python-calamine",
+        ) from None
     try:
         with _quiet_stderr():
             wb = CalamineWorkbook.from_filelike(binary)
             names = list(wb.sheet_names)
             if sheet is not None and sheet not in names:
-                raise WorkbookError(f"no sheet {shorten(sheet)!r}; sheets: {shorten(', '.join(names), 200)}")
+                raise _no_sheet(sheet, names)
             if not names:
-                raise WorkbookError(f"the {kind.upper()} file has no sheets")
+                raise WorkbookError(f"the {kind.upper()} file has no sheets", zh=f"{kind.upper()} 文件没有工作表")
             ws = wb.get_sheet_by_name(sheet if sheet is not None else names[0])
     except WorkbookError:
         raise
     except Exception as exc:  # calamine's errors (XmlError, ZipError, CalamineError…) share no base but Exception
-        raise WorkbookError(f"not a readable {kind.upper()} file: {shorten(str(exc), 80)}") from None
+        raise unreadable(kind, exc, 80) from None
     except BaseException as exc:
         # A panic inside calamine (pyo3's PanicException derives from BaseException): a damaged file.
         if type(exc).__name__ != "PanicException":
             raise
-        raise WorkbookError(f"not a readable {kind.upper()} file: {shorten(str(exc), 80)}") from None
+        raise unreadable(kind, exc, 80) from None
     start = ws.start[0] + 1 if ws.start else 1
 
     def rows() -> Iterator[tuple[int, list[Any]]]:
@@ -419,6 +449,6 @@ def open_workbook(
                 line += 1
                 yield line, [None if v == "" else v for v in values]
         except (ValueError, OverflowError, TypeError) as exc:  # a date cell out of range, a bad number
-            raise WorkbookError(f"row {line + 1}: a cell cannot be read ({shorten(str(exc), 60)})") from None
+            raise _bad_cell(line + 1, exc) from None
 
     return rows(), epoch, [wb, *([archive] if archive else [])]

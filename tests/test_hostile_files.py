@@ -451,3 +451,20 @@ def test_a_large_xlsx_is_streamed_by_openpyxl_reading_every_row(
         crm.ok("import", str(path), "--set", "first_contact=2024-06-01", "--set", "status=potential", "--format", "json")
     )
     assert (summary["rows"], summary["added"]) == (6, 6)
+
+
+@pytest.mark.parametrize(
+    ("make", "args", "expected"),
+    [
+        (xlsx_far_cell, [], "个单元格"),
+        (xlsx_entities, [], "实体扩展"),
+        (pdf_named_csv, [], "不是 CSV/XLSX/XLS/ODS/JSON 文件"),
+        (json_surrogate, [], "孤立的代理字符"),
+        (xls_damaged, [], "无法读取的 XLS 文件"),
+        (vcf_unterminated, [], "没有 END:VCARD"),
+        (csv_huge_cell, ["--encoding", "base64"], "不是文本编码"),
+    ],
+)
+def test_refusals_are_in_chinese_under_lang_zh(crm, tmp_path: Path, make, args: list[str], expected: str) -> None:
+    result = crm("--lang", "zh", "import", str(make(tmp_path / "hostile")), *args)
+    assert result.exit_code == 2 and expected in result.stderr, result.stderr
