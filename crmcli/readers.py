@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import codecs
 import contextlib
+import datetime as dt
 import io
 import json
 import re
@@ -359,6 +360,17 @@ def _blank_text(cells: list[str]) -> bool:
     return not any(cells)  # text cells: only "" is empty (and any() runs in C)
 
 
+def _header_text(value: Any) -> str:
+    """A header cell as text: a number cell 2024.0 is the header "2024", as the sheet shows it."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    return str(value).strip()
+
+
 def unique_headers(names: list[str], warnings: list[str]) -> list[str]:
     """Repeated header names made reachable: the second 城市 is 城市#2 (and reported)."""
     seen: dict[str, int] = {}
@@ -411,7 +423,7 @@ def _headed(
         headers = [column_letters(i) for i in range(width)]
         pending.append(first)
     else:
-        headers = ["" if v is None else str(v).strip() for v in first[1]]
+        headers = [_header_text(v) for v in first[1]]
         while headers and headers[-1] == "":
             headers.pop()
         headers = unique_headers(headers, warnings)
