@@ -36,11 +36,14 @@ class State:
     db: Path | None = None
     lang: str = LANG
     debug: bool = False
+    command: list[str] = field(default_factory=list)  # filled by CrmGroup.resolve_command
     _store: Store | None = field(default=None, repr=False)
 
-    def store(self) -> Store:
+    def store(self, create: bool | None = None) -> Store:
+        """The open database. A missing file is created only by the commands in ``CREATING``
+        (or when ``create`` says so): reads on a wrong path fail with exit 3."""
         if self._store is None:
-            self._store = open_store(self.db)
+            self._store = open_store(self.db, create=command_path() in CREATING if create is None else create)
             for warning in self._store.warnings:
                 warn(warning)
         return self._store
@@ -49,6 +52,22 @@ class State:
         if self._store is not None:
             self._store.close()
             self._store = None
+
+
+# The writes that make sense on a new database; every other command on a missing file fails
+# with exit 3 instead of creating an empty one (a cron job with a wrong path must not stay silent).
+CREATING = frozenset({
+    "add", "import file", "demo", "backup restore", "config set", "options add", "options rename",
+    "options retire", "fields add", "view save",
+})
+
+
+COMMAND_KEY = "crm.command"  # in click's ctx.meta (one dict shared by the whole context tree)
+
+
+def command_path() -> str:
+    """The running subcommand's words without the program name: ``import file``, ``config set``."""
+    return " ".join(state().command)
 
 
 _current = State()
@@ -120,6 +139,11 @@ def undecodable_argument(args: Iterable[str]) -> str | None:
 
 class CrmGroup(TyperGroup):
     """Turns the project's errors into a message and an exit code; a traceback only with --debug."""
+
+    def resolve_command(self, ctx: Any, args: list[str]) -> Any:
+        name, cmd, rest = super().resolve_command(ctx, args)
+        ctx.meta.setdefault(COMMAND_KEY, []).append(cmd.name if cmd is not None and cmd.name else name)
+        return name, cmd, rest
 
     def main(self, args: Any = None, *rest: Any, **kwargs: Any) -> Any:
         problem = undecodable_argument(sys.argv[1:] if args is None else args)

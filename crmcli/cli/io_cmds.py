@@ -289,9 +289,7 @@ def import_file(
         lang=st.lang,
     )
     settings.check()
-    store = st.store()
-    opts = options.load(store)
-    ctx = customers.Context.load(store, "import")
+    # the file first: a missing or unreadable one must not create an empty database
     source = readers.open_source(
         path,
         fmt=merged.format,
@@ -304,6 +302,9 @@ def import_file(
         ),
     )
     try:
+        store = st.store()
+        opts = options.load(store)
+        ctx = customers.Context.load(store, "import")
         with _progress() as tick:
             summary = importing.run_import(store, source, settings, ctx, opts, progress=tick)
     except importing.ImportFailed as exc:
