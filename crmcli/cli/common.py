@@ -135,7 +135,7 @@ def undecodable_argument(args: Iterable[str]) -> str | None:
             arg.encode("utf-8")
         except UnicodeEncodeError:
             shown = shorten(arg.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace"))
-            after = f" (after {previous})" if previous.startswith("-") else ""
+            after = (f"（{previous} 之后）" if LANG == "zh" else f" (after {previous})") if previous.startswith("-") else ""
             return i18n.message("argument_not_utf8", LANG, position=position, after=after, value=shown)
         previous = shorten(arg)
     return None
