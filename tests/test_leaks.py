@@ -225,3 +225,15 @@ def test_the_rule_lives_in_the_filters(isolated_env: Path) -> None:
         assert info.value.reason == "masked_partial"
         filters.reveal = True
         assert "LIKE" in filters.where()[0]
+
+
+def test_sorting_by_the_masked_phone_needs_reveal(crm, add) -> None:
+    """Probe customers of known numbers would bracket a hidden one in a phone-sorted listing."""
+    add(phone="13912345678")
+    add(phone="13950000000", name="探针")
+    for args in (["list", "--sort", "phone"], ["list", "--sort", "-phone", "-f", "ids"], ["export", "--sort", "phone"]):
+        result = crm(*args)
+        assert result.exit_code == 2, args
+        assert result.stdout == "" and "--reveal" in result.stderr
+    assert len(crm.ok("list", "--sort", "phone", "--reveal", "-f", "ids").split()) == 2
+    assert len(crm.ok("export", "--sort", "phone", "--reveal", "--format", "csv").splitlines()) == 3
