@@ -492,6 +492,7 @@ def make_plan(headers: Sequence[str], settings: Settings, options: OptionSet, so
         target=settings.target,
         ignore_unknown=settings.ignore_unknown,
         unformula=source.format in ("csv", "tsv"),
+        typed=source.typed,
         converter=lambda target, key: _converter(target, key, options, settings.mapping, source),
     )
 

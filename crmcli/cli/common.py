@@ -135,7 +135,7 @@ def undecodable_argument(args: Iterable[str]) -> str | None:
             arg.encode("utf-8")
         except UnicodeEncodeError:
             shown = shorten(arg.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace"))
-            after = f" (after {previous})" if previous.startswith("-") else ""
+            after = (f"（{previous} 之后）" if LANG == "zh" else f" (after {previous})") if previous.startswith("-") else ""
             return i18n.message("argument_not_utf8", LANG, position=position, after=after, value=shown)
         previous = shorten(arg)
     return None
@@ -283,7 +283,7 @@ def complete_ids(ctx: typer.Context, incomplete: str) -> list[tuple[str, str]]:
 
     try:
         db = ctx.find_root().params.get("db")
-        with open_store(db, migrate=False) as store:
+        with open_store(db, migrate=False, create=False) as store:  # completing never creates
             return customers.ids_starting(store.conn, incomplete)
     except Exception:  # completion must never print a traceback into the shell
         return []
@@ -295,7 +295,7 @@ def option_completer(field_key: str) -> Callable[[typer.Context, str], list[tupl
 
         try:
             db = ctx.find_root().params.get("db")
-            with open_store(db, migrate=False) as store:
+            with open_store(db, migrate=False, create=False) as store:  # completing never creates
                 opts = OptionSet.load(store.conn).active(field_key)
         except Exception:
             return []

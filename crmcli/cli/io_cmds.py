@@ -582,6 +582,10 @@ def register(app: typer.Typer) -> None:
 
         st = state()
         store = st.store()
+        if out and out != "-":  # the database, an existing file, a directory: said before the extension
+            from .. import outputs
+
+            outputs.check_target(out, force=force, protect=outputs.protected(store.path))
         kind = exporting.format_for(out, fmt)
         filters = build_filters(
             status=status,
