@@ -115,9 +115,9 @@ def customer_rows(
 ) -> Iterator[dict[str, Any]]:
     keys = columns(store.conn)  # custom fields included
     where, params = filters.where()
-    sql = f"SELECT {', '.join(keys)} FROM customers WHERE {where} {order_by(order or [])}"
-    for row in store.conn.execute(sql, params):
-        yield dict(zip(keys, row))
+    sql = f"SELECT {', '.join(keys)} FROM customers WHERE {where} {order_by(order or [], reveal=filters.reveal)}"
+    cursor = store.conn.execute(sql, params)  # now, not on the first row: a refused query writes nothing
+    return (dict(zip(keys, row)) for row in cursor)
 
 
 def followup_rows(store: Store, filters: Filters) -> Iterator[dict[str, Any]]:

@@ -207,11 +207,15 @@ def parse_sort(spec: Sequence[str]) -> list[tuple[str, bool]]:
     return order
 
 
-def order_by(order: list[tuple[str, bool]]) -> str:
+def order_by(order: list[tuple[str, bool]], *, reveal: bool = False) -> str:
+    """``ORDER BY`` for ``order``. Sorting by a masked phone needs ``reveal``: with probe customers
+    of known numbers, where a customer sorts between them spells out its hidden digits."""
     if not order:
         return "ORDER BY id"
     terms = []
     for key, desc in order:
+        if BY_KEY[key].kind == "phone" and not reveal:
+            raise ValidationError("sort", key, "masked_partial", details={"field": key})
         if BY_KEY[key].kind == "choice":
             # Dropdowns sort in their list's order (the pipeline for status), not alphabetically.
             expr = f"(SELECT position FROM options WHERE field = '{key}' AND code = customers.{key})"
@@ -227,7 +231,7 @@ def select_sql(
 ) -> tuple[str, list[object]]:
     """The listing query: ``select_list`` over the customers ``filters`` keep, in ``order``."""
     where, params = filters.where()
-    sql = f"SELECT {select_list} FROM customers WHERE {where} {order_by(order or [])}"
+    sql = f"SELECT {select_list} FROM customers WHERE {where} {order_by(order or [], reveal=filters.reveal)}"
     if limit is not None:
         sql += " LIMIT ?"
         params.append(limit)
