@@ -45,6 +45,7 @@ SETTINGS: dict[str, Setting] = {
     for s in (
         Setting("id-prefix", "XS", "prefix of generated customer IDs", "生成客户编号的前缀", _prefix),
         Setting("user", "", "your name: default owner and follow-up author", "你的名字：默认跟进人与记录人"),
+        Setting("phone-region", "CN", "region of phones written without a country code ($CRM_PHONE_REGION overrides it)", "不带国家/地区代码的电话所属地区（$CRM_PHONE_REGION 优先）", lambda v: _lazy("phones", "check_region")(v)),
         # Follow-ups, stale, today, grading (crmcli.agenda, crmcli.grading check the values).
         Setting("stale-months", "3", "default window of crm stale / archive / today, in calendar months", "stale/archive/today 的默认时间窗口（自然月）", lambda v: _lazy("agenda", "check_months")(v)),
         Setting("priority-status", "intent=4,active=3,potential=2,paused=1,lost=0", "crm today: points per status", "crm today：各合作状态的分值", lambda v: _lazy("agenda", "check_map")(v)),

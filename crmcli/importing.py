@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from . import clock, i18n, ids, parsing
+from . import clock, i18n, ids, parsing, phones
 from .custom_fields import parse_decimal, parse_integer
 from .customers import PORTABLE_COLUMNS, Context, clean_value, columns, update
 from .errors import Conflict, CrmError, NotFound, ParseError, UsageError, ValidationError
@@ -66,7 +66,6 @@ FOLLOWUP_LABELS: dict[str, tuple[str, str]] = {
     "by": ("记录人", "By"),
     "created_at": ("创建时间", "Created"),
 }
-_MOBILE = re.compile(r"1[3-9][0-9]{9}", re.ASCII)
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", re.ASCII)
 _TIMESTAMP = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z", re.ASCII)
 _TEMPLATE_FIELD = re.compile(r"\{([^{}]+)\}")
@@ -129,6 +128,7 @@ class Mapping_:
     encoding: str | None = None
     format: str | None = None
     delimiter: str | None = None
+    phone_region: str | None = None  # see phones.default_region
 
     def merged(self, other: Mapping_) -> Mapping_:
         """``other`` (the command line) wins over ``self`` (the mapping file)."""
@@ -142,6 +142,7 @@ class Mapping_:
             encoding=other.encoding or self.encoding,
             format=other.format or self.format,
             delimiter=other.delimiter or self.delimiter,
+            phone_region=other.phone_region or self.phone_region,
         )
 
 
@@ -156,7 +157,7 @@ def load_mapping(path: str | Path) -> Mapping_:
         raise UsageError(f"cannot read the mapping file {path}: {exc.strerror}") from None
     except tomllib.TOMLDecodeError as exc:
         raise UsageError(f"the mapping file {path} is not valid TOML: {exc}") from None
-    known = {"columns", "compose", "ignore", "set", "dayfirst", "date_format", "encoding", "format", "delimiter"}
+    known = {"columns", "compose", "ignore", "set", "dayfirst", "date_format", "encoding", "format", "delimiter", "phone_region"}
     unknown = sorted(set(data) - known)
     if unknown:
         raise UsageError(f"mapping file {path}: unknown keys {', '.join(unknown)}; known: {', '.join(sorted(known))}")
@@ -180,6 +181,9 @@ def load_mapping(path: str | Path) -> Mapping_:
     dayfirst = data.get("dayfirst")
     if dayfirst is not None and not isinstance(dayfirst, bool):
         raise UsageError(f"mapping file {path}: dayfirst must be true or false")
+    region = data.get("phone_region")
+    if region is not None:
+        region = phones.check_region(str(region), f"mapping file {path}: phone_region")
     return Mapping_(
         columns=table("columns"),
         compose=table("compose", lists=True),
@@ -190,6 +194,7 @@ def load_mapping(path: str | Path) -> Mapping_:
         encoding=data.get("encoding"),
         format=data.get("format"),
         delimiter=data.get("delimiter"),
+        phone_region=region,
     )
 
 
@@ -325,6 +330,7 @@ def customer_converter(
     date_format: str | None = None,
     excel_epoch: Any = None,
     allow_retired: bool = False,
+    phone_region: str = phones.DEFAULT_REGION,
 ) -> Callable[[Any], Any]:
     """One function that turns a raw cell into the stored value of field ``key`` (None for empty),
     by the rules of :func:`crmcli.customers.clean_value`; raises ValidationError.
@@ -360,9 +366,7 @@ def customer_converter(
         if kind == "phone":
             if "*" in text:
                 raise ParseError("masked_phone")
-            if _MOBILE.fullmatch(text):
-                return text
-            return parsing.parse_phone(text)
+            return phones.parse_phone(text, phone_region)
         if kind == "email":
             if len(text) <= 254 and _EMAIL_FAST.fullmatch(text) and text.index("@") <= 64:
                 local, _, domain = text.partition("@")
@@ -460,9 +464,10 @@ def customer_converter(
 
         def convert_phone(raw: Any) -> Any:
             if type(raw) is str:
-                text = raw.strip()
-                if _MOBILE.fullmatch(text):
-                    return text
+                try:  # cached by raw text, with a fast path for plain CN mobiles
+                    return phones.parse_phone(raw, phone_region)
+                except ParseError:
+                    pass  # convert() says why (a placeholder, a masked export, the phone's reason)
             return convert(raw)
 
         return convert_phone
@@ -737,6 +742,7 @@ def _converter(target: str, key: str, options: OptionSet, mapping: Mapping_, sou
         date_format=mapping.date_format,
         excel_epoch=source.excel_epoch,
         allow_retired=True,  # a retired custom field's values are refused unless unchanged (the writer checks)
+        phone_region=mapping.phone_region or phones.DEFAULT_REGION,
     )
 
 
@@ -891,6 +897,7 @@ def run_import(
     """Import ``source``. All-or-nothing unless ``settings.skip_invalid``; raises ImportFailed
     (nothing written) when rows are bad. Returns the summary (also for ``dry_run``)."""
     settings.check()
+    settings.mapping.phone_region = phones.default_region(store, settings.mapping.phone_region)
     columns(store.conn)  # this database's custom fields: headers, converters and columns know them
     plan = make_plan(source.headers, settings, options, source)
     summary = Summary(
@@ -984,7 +991,7 @@ def _clean_defaults(plan: Plan, settings: Settings, options: OptionSet) -> dict[
                     "unknown_field",
                     details={"fields": ", ".join(f.key for f in all_fields() if f.editable)},
                 )
-            value = clean_value(key, raw, options)
+            value = clean_value(key, raw, options, region=settings.mapping.phone_region)
         if value is not None:
             out[key] = value
     return out
@@ -1048,7 +1055,7 @@ class _CustomerWriter:
                 continue
             phone = values.get("phone")
             if phone is not None:
-                values["phone_key"] = phone if _MOBILE.fullmatch(phone) else parsing.phone_key(phone)
+                values["phone_key"] = phones.phone_key(phone)
             good.append((line, values, cells))
         existing: dict[str, dict[str, dict[str, Any]]] = {}
         if self.by_id:
@@ -1084,7 +1091,7 @@ class _CustomerWriter:
                     explicit_max[slot] = max(explicit_max.get(slot, 0), int(m.group(3)))
             if "phone" in record and "phone_key" not in record:
                 phone = record["phone"]
-                record["phone_key"] = phone if _MOBILE.fullmatch(phone) else parsing.phone_key(phone)
+                record["phone_key"] = phones.phone_key(phone)
             record["_pending"] = True
             inserts.append(record)
             for key in ("id", *self.by_other):
@@ -1143,7 +1150,7 @@ class _CustomerWriter:
             match.update(changes)
             if "phone" in changes:
                 phone = changes["phone"]
-                match["phone_key"] = phone if _MOBILE.fullmatch(phone) else parsing.phone_key(phone)
+                match["phone_key"] = phones.phone_key(phone)
             self.summary.unchanged += 1 if before == match else 0
         return None
 

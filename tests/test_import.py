@@ -154,7 +154,7 @@ def test_unknown_columns_are_reported_or_explicitly_ignored(crm, tmp_path: Path)
 def test_set_defaults_and_map_for_a_foreign_file(crm, tmp_path: Path) -> None:
     path = write_csv(
         tmp_path / "in.csv",
-        [["Acme", "Jo Li", "(496)978-3969x58947", "24/08/2020"], ["Beta", "Al", "+1-813-324-8756", "2/6/20"]],
+        [["Acme", "Jo Li", "(406) 714-6467 x58947", "24/08/2020"], ["Beta", "Al", "+1-813-324-8756", "2/6/20"]],
         ["Company", "Person", "Tel", "Since"],
     )
     args = [
@@ -176,13 +176,15 @@ def test_set_defaults_and_map_for_a_foreign_file(crm, tmp_path: Path) -> None:
         "status=potential",
         "--set",
         "needs=qualify",
+        "--phone-region",
+        "US",  # (406) 714-6467 is a US number written as Americans write it
     ]
     result = crm(*args)
     assert result.exit_code == 2
     assert "row 3: first_contact '2/6/20': ambiguous date" in result.stderr
     crm.ok(*args, "--dayfirst")
     got = {r["name"]: r for r in crm.json("list", "--reveal")}
-    assert got["Acme"]["phone"] == "(496)978-3969x58947" and got["Acme"]["first_contact"] == "2020-08-24"
+    assert got["Acme"]["phone"] == "+1 406-714-6467 ext. 58947" and got["Acme"]["first_contact"] == "2020-08-24"
     assert got["Beta"]["first_contact"] == "2020-06-02" and got["Beta"]["owner"] == "张经理"
 
 
