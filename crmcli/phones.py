@@ -176,6 +176,7 @@ _DIGITS_RE = re.compile(r"[0-9]", re.ASCII)
 _CN_MOBILE_SHAPE = re.compile(r"1[3-9][0-9]{9}", re.ASCII)
 # 1-813-324-8756, 1 (813) 324-8756, 1.813.324.8756: the North-American layout with its country code.
 _NANP_LAYOUT = re.compile(r"1[ .-]?(?:\([0-9]{3}\)|[0-9]{3})[ .-]?[0-9]{3}[ .-][0-9]{4}", re.ASCII)
+_CN_MOBILE_STORED = re.compile(r"1[0-9]{10}(?:转[0-9]+)?")
 # What _display writes for a Chinese number (checked exactly by parsing it back).
 _CN_STORED_SHAPE = re.compile(r"(?:1[0-9]{10}|0[0-9]{2,3}-[0-9]{5,8}|[0-9]{3}-[0-9]{3,4}-[0-9]{3,4})(?:转[0-9]+)?")
 
@@ -243,22 +244,18 @@ def _parse(raw: str, region: str) -> Phone:
     if region == DEFAULT_REGION and _CN_MOBILE_SHAPE.fullmatch(text) and _cn_mobile_fast().fullmatch(text):
         return Phone(text, "+86" + text)
     text = _normalized(raw)
-    if region != DEFAULT_REGION and _CN_STORED_SHAPE.fullmatch(text):
-        # A Chinese number exactly as crm stores it is that number in any region, so what crm
+    if region != DEFAULT_REGION and _CN_MOBILE_STORED.fullmatch(text):
+        # A Chinese mobile exactly as crm stores it is that mobile in any region, so what crm
         # exports re-imports unchanged: a team set to US reads 13012345678 as the Chinese mobile,
         # not as 1 (301) 234-5678, which Americans write with punctuation.
-        head, _, extension = text.partition("转")
-        try:
-            phone = _library(head, DEFAULT_REGION, extension or None)
-        except ParseError:
-            pass
-        else:
-            if phone.stored == text:
-                return phone
+        phone = _as_stored_cn(text)
+        if phone is not None:
+            return phone
     if "*" in text:
         raise ParseError("phone_masked")
     if _SEVERAL_RE.search(text):
         raise ParseError("phone_several")
+    written = text
     match = _CN_EXT_RE.search(text)
     ext = None
     if match is not None:
@@ -273,6 +270,12 @@ def _parse(raw: str, region: str) -> Phone:
                 return _library(dash.group(1), region, dash.group(2))
             except ParseError:
                 pass
+        if region != DEFAULT_REGION and _CN_STORED_SHAPE.fullmatch(written):
+            # Other Chinese stored forms (010-62345678) are ordinary national writings in many
+            # countries: they read as Chinese only when they are no number of the region.
+            phone = _as_stored_cn(written)
+            if phone is not None:
+                return phone
         raise first from None
     if _NANP_LAYOUT.fullmatch(text) and not phone.key.startswith("+1"):
         # 1-813-324-8756 is also the Chinese mobile 181 3324 8756, but nobody in China groups a
@@ -281,6 +284,16 @@ def _parse(raw: str, region: str) -> Phone:
         if hint is not None:
             raise ParseError("phone_ambiguous", region=region, number=hint[0], other=hint[1], stored=phone.stored)
     return phone
+
+
+def _as_stored_cn(text: str) -> Phone | None:
+    """The Chinese number whose stored form is exactly ``text``, or None."""
+    head, _, extension = text.partition("转")
+    try:
+        phone = _library(head, DEFAULT_REGION, extension or None)
+    except ParseError:
+        return None
+    return phone if phone.stored == text else None
 
 
 def _normalized(raw: str) -> str:
