@@ -458,3 +458,48 @@ def mask_phone(stored: str) -> str:
 def is_masked(s: str) -> bool:
     """True if the value has been masked by :func:`mask_phone` (contains ``*``)."""
     return "*" in s
+
+
+# ---------------------------------------------------------------------------- stored phones
+
+
+class StoredProblem(NamedTuple):
+    """A stored phone that is not what crm would store today (see ``crm doctor phones``)."""
+
+    id: str
+    name: str
+    phone: str
+    reason: str
+    """A key of :data:`REASONS` or of :data:`DOCTOR_REASONS`."""
+    details: dict[str, Any]
+    suggestion: str | None
+    """The number to give ``crm edit ID --phone``, when it can be told."""
+
+
+DOCTOR_REASONS: dict[str, tuple[str, str]] = {
+    "phone_not_normalised": (
+        "is not in the stored form; it is the same number as {stored}",
+        "不是规范的存储形式；与 {stored} 是同一个号码",
+    ),
+}
+
+
+def stored_problems(store: Store, region: str) -> Any:
+    """Yield a :class:`StoredProblem` for each customer (archived ones too) whose stored phone
+    does not validate in ``region`` or is not in its stored form. Streams: memory stays flat."""
+    rows = store.conn.execute(
+        "SELECT id, name, phone FROM customers WHERE phone IS NOT NULL AND phone != '' ORDER BY id"
+    )
+    for customer_id, name, phone in rows:
+        try:
+            parsed = parse(phone, region)
+        except ParseError as exc:
+            number = exc.details.get("number")
+            yield StoredProblem(
+                customer_id, name, phone, exc.reason, dict(exc.details), str(number) if number else None
+            )
+            continue
+        if parsed.stored != phone:
+            yield StoredProblem(
+                customer_id, name, phone, "phone_not_normalised", {"stored": parsed.stored}, parsed.stored
+            )

@@ -94,6 +94,9 @@ app.add_typer(backup_cmds.backup_app, name="backup")
 from . import io_cmds  # noqa: E402  (import FILE|undo|batches, export)
 
 io_cmds.register(app)
+from . import doctor_cmds  # noqa: E402  (doctor phones)
+
+app.add_typer(doctor_cmds.doctor_app, name="doctor")
 
 
 GLOBAL_OPTIONS_WITH_VALUE = ("--db", "--lang")
