@@ -58,6 +58,20 @@ SETTING = "phone-region"
 # repeat numbers (a company's switchboard on every row); bounded so memory stays flat.
 CACHE_SIZE = 16384
 
+# phonenumbers.SUPPORTED_REGIONS, written out so that checking a setting (which every command
+# reading the settings does) never imports the library; a test holds the two equal.
+_REGION_CODES = """
+    AC AD AE AF AG AI AL AM AO AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR BS
+    BT BW BY BZ CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM DO DZ EC EE EG
+    EH ER ES ET FI FJ FK FM FO FR GA GB GD GE GF GG GH GI GL GM GN GP GQ GR GT GU GW GY HK HN HR HT
+    HU ID IE IL IM IN IO IQ IR IS IT JE JM JO JP KE KG KH KI KM KN KP KR KW KY KZ LA LB LC LI LK LR
+    LS LT LU LV LY MA MC MD ME MF MG MH MK ML MM MN MO MP MQ MR MS MT MU MV MW MX MY MZ NA NC NE NF
+    NG NI NL NO NP NR NU NZ OM PA PE PF PG PH PK PL PM PR PS PT PW PY QA RE RO RS RU RW SA SB SC SD
+    SE SG SH SI SJ SK SL SM SN SO SR SS ST SV SX SY SZ TA TC TD TG TH TJ TK TL TM TN TO TR TT TV TW
+    TZ UA UG US UY UZ VA VC VE VG VI VN VU WF WS XK YE YT ZA ZM ZW
+"""
+KNOWN_REGIONS = frozenset(_REGION_CODES.split())
+
 # (English, Chinese), like parsing.REASONS; placeholders are filled from ParseError.details.
 REASONS: dict[str, tuple[str, str]] = {
     "phone_masked": (
@@ -128,11 +142,7 @@ class Phone(NamedTuple):
 def check_region(value: str, source: str = SETTING) -> str:
     """``value`` as a region code libphonenumber knows (``cn`` -> ``CN``), or UsageError naming ``source``."""
     region = value.strip().upper()
-    if region == DEFAULT_REGION:
-        return region  # the common case needs no import
-    import phonenumbers
-
-    if region not in phonenumbers.SUPPORTED_REGIONS:
+    if region not in KNOWN_REGIONS:
         shown = value.strip()[:20]
         raise UsageError(
             f"{source}: {shown!r} is not a region libphonenumber knows; use a two-letter code such as CN, HK, TW, US, GB",

@@ -461,3 +461,7 @@ def test_import_matches_duplicates_written_differently(crm, tmp_path: Path) -> N
     crm.ok(*_import_file(tmp_path, ["+86 (0)10 6234 5678 ext. 123", "86-10-62345678-123", "013812345678"]))
     phones_stored = sorted(r["phone"] for r in crm.json("list", "--reveal"))
     assert phones_stored == ["010-62345678转123", "13812345678"]
+
+
+def test_known_regions_are_the_librarys() -> None:
+    assert phones.KNOWN_REGIONS == phonenumbers.SUPPORTED_REGIONS

@@ -178,6 +178,9 @@ def import_file(
             dir_okay=False,
         ),
     ] = None,  # noqa: UP045
+    force: Annotated[
+        bool, typer.Option("--force", help=h("overwrite an existing --rejects file", "覆盖已存在的 --rejects 文件"))
+    ] = False,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", "-n", help=h("validate and report, write nothing", "只校验并报告，不写入"))
     ] = False,
@@ -226,6 +229,7 @@ def import_file(
         match=tuple(m.strip().lower() for m in match.split(",") if m.strip()),
         skip_invalid=skip_invalid,
         rejects=rejects,
+        force=force,
         dry_run=dry_run,
         ignore_unknown=ignore_unknown,
         followup_columns=followup_columns,
@@ -406,8 +410,8 @@ def register(app: typer.Typer) -> None:
                 "--out",
                 "-o",
                 help=h(
-                    "output file (default: stdout); the extension picks the format",
-                    "输出文件（默认标准输出）；扩展名决定格式",
+                    "output file (default: stdout); the extension picks the format; never overwritten without --force",
+                    "输出文件（默认标准输出）；扩展名决定格式；没有 --force 不会覆盖已有文件",
                 ),
             ),
         ] = None,  # noqa: UP045
@@ -489,6 +493,9 @@ def register(app: typer.Typer) -> None:
             typer.Option("--sort", "-s", help=h("sort field (-field: descending)", "排序字段（-字段 为降序）")),
         ] = None,  # noqa: UP045
         reveal: RevealOpt = False,
+        force: Annotated[
+            bool, typer.Option("--force", help=h("overwrite an existing --out file", "覆盖已存在的 --out 文件"))
+        ] = False,
     ) -> None:
         from .. import exporting, options, query
         from .customer_cmds import build_filters
@@ -531,11 +538,12 @@ def register(app: typer.Typer) -> None:
         opts = options.load(store)
         order = query.parse_sort(sort or [])
         if out and out != "-":
-            handle = exporting.open_private(out, binary=kind == "xlsx")
-            try:
+            from .. import outputs
+
+            with outputs.private_output(
+                out, force=force, protect=outputs.protected(store.path), binary=kind == "xlsx"
+            ) as handle:
                 n = exporting.export(store, filters, settings, handle, opts, order)
-            finally:
-                handle.close()
             what = h("follow-ups", "跟进记录") if followups else h("customers", "客户")
             err(h(f"Exported {n} {what} to {out}", f"已导出 {n} 条{what}到 {out}"))
         else:
