@@ -29,6 +29,7 @@ import functools
 import os
 import re
 import sqlite3
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .errors import ParseError, UsageError
@@ -211,8 +212,9 @@ def parse(text: str, region: str = DEFAULT_REGION) -> Phone:
     """The stored form and duplicate key of a typed phone number, or ParseError with the reason.
 
     ``region`` is where a number without a country code belongs (:func:`default_region`). A
-    Chinese number in its stored form (``13812345678``, ``010-62345678``) reads as itself in any
-    region, so what crm exports re-imports.
+    Chinese mobile in its stored form (``13812345678``) reads as itself in any region, other
+    stored Chinese forms (``010-62345678``) in any region where they are no valid number: so what
+    crm exports re-imports.
     """
     result = _parse_cached(text, region)
     if isinstance(result, Phone):
@@ -494,7 +496,7 @@ DOCTOR_REASONS: dict[str, tuple[str, str]] = {
 }
 
 
-def stored_problems(store: Store, region: str) -> Any:
+def stored_problems(store: Store, region: str) -> Iterator[StoredProblem]:
     """Yield a :class:`StoredProblem` for each customer (archived ones too) whose stored phone
     does not validate in ``region`` or is not in its stored form. Streams: memory stays flat."""
     rows = store.conn.execute(
