@@ -465,3 +465,15 @@ def test_import_matches_duplicates_written_differently(crm, tmp_path: Path) -> N
 
 def test_known_regions_are_the_librarys() -> None:
     assert phones.KNOWN_REGIONS == phonenumbers.SUPPORTED_REGIONS
+
+
+@FAST
+@given(st.from_regex(r"0[1-9][0-9]{1,2}-[1-9][0-9]{4,7}", fullmatch=True))
+def test_the_landline_fast_path_agrees_with_the_library(text: str) -> None:
+    area, local = text.split("-")
+    fast = phones._cn_landline_fast(area, local)
+    try:
+        full = phones._library(text, "CN", None)
+    except ParseError:
+        full = None
+    assert fast == full
