@@ -472,8 +472,22 @@ def test_known_regions_are_the_librarys() -> None:
 def test_the_landline_fast_path_agrees_with_the_library(text: str) -> None:
     area, local = text.split("-")
     fast = phones._cn_landline_fast(area, local)
-    try:
-        full = phones._library(text, "CN", None)
-    except ParseError:
-        full = None
-    assert fast == full
+    if fast is not None:  # None: the full path decides
+        assert fast == phones._library(text, "CN", None)
+
+
+def test_the_landline_fast_path_covers_every_area_code_and_splits_it_as_the_library() -> None:
+    hits = 0
+    for prefix in [*range(10, 100), *range(100, 1000)]:
+        for size in (7, 8):
+            for first in "2345678":
+                nsn = f"{prefix}{first}{'3456789'[: size - 1]}"
+                number = phonenumbers.PhoneNumber(country_code=86, national_number=int(nsn))
+                if phonenumbers.number_type(number) != phonenumbers.PhoneNumberType.FIXED_LINE:
+                    continue
+                area = phonenumbers.length_of_geographical_area_code(number)
+                text = f"0{nsn[:area]}-{nsn[area:]}"
+                fast = phones._cn_landline_fast(f"0{nsn[:area]}", nsn[area:])
+                assert fast == phones._library(text, "CN", None), text
+                hits += 1
+    assert hits > 3000
