@@ -159,7 +159,7 @@ def default_region(store: Store | sqlite3.Connection | None = None, override: st
     ``$CRM_PHONE_REGION``, then the database's ``crm config set phone-region``, then ``CN``.
     """
     if override is not None and override.strip():
-        return check_region(override, "--phone-region")
+        return check_region(override, "--phone-region (or the mapping file's phone_region)")
     env = os.environ.get(ENV_REGION, "")
     if env.strip():
         return check_region(env, ENV_REGION)

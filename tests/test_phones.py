@@ -450,9 +450,9 @@ def test_import_phone_region_option_and_mapping_key(crm, tmp_path: Path) -> None
 
 def test_import_refuses_an_unknown_region(crm, tmp_path: Path) -> None:
     result = crm(*_import_file(tmp_path, ["13812345678"]), "--phone-region", "XX")
-    assert result.exit_code == 2 and "--phone-region: 'XX' is not a region" in result.stderr
+    assert result.exit_code == 2 and "--phone-region (or the mapping file's phone_region): 'XX' is not a region" in result.stderr
     result = crm(*_import_file(tmp_path, ["13812345678"], 'phone_region = "QQ"\n'))
-    assert result.exit_code == 2 and "phone_region: 'QQ' is not a region" in result.stderr
+    assert result.exit_code == 2 and "phone_region): 'QQ' is not a region" in result.stderr
     assert crm.json("list") == []
 
 
