@@ -341,7 +341,7 @@ def test_is_masked() -> None:
 def test_default_region_order(isolated_env: Path, monkeypatch: pytest.MonkeyPatch, crm) -> None:
     from crmcli.storage import open_store
 
-    crm.ok("list")  # creates the database
+    crm.ok(*add_args())  # creates the database
     with open_store(isolated_env) as store:
         assert phones.default_region(store) == "CN"
         crm.ok("config", "set", "phone-region", "hk")
