@@ -34,7 +34,8 @@ def doctor_phones(
     if reveal and problems:
         from .. import audit
 
-        audit.record_reveal(store, [p.id for p in problems], "doctor phones --reveal")  # before anything is shown
+        # recorded before anything is shown, exactly the customers shown
+        problems = list(audit.reveal(store, problems, "doctor phones --reveal", id_of=lambda p: p.id))
 
     def t(en: str, zh: str) -> str:
         return zh if st.lang == "zh" else en
