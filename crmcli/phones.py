@@ -95,6 +95,10 @@ REASONS: dict[str, tuple[str, str]] = {
         "is too short to be a phone number in {region}",
         "位数太少，不是 {region} 的电话号码",
     ),
+    "phone_local_only": (
+        "has no area code (a local number?); write it with its area code, such as 0571-8888999",
+        "没有区号（本地号码？）；请加上区号，如 0571-8888999",
+    ),
     "phone_too_long": (
         "is too long to be a phone number in {region}",
         "位数太多，不是 {region} 的电话号码",
@@ -182,7 +186,11 @@ _CN_EXT_RE = re.compile(r"\s*-?\s*(?:转|轉|分机|分機|内线|內線)\s*[:�
 # 010-62345678-123: a dash and a short group after a complete number is an extension.
 _DASH_EXT_RE = re.compile(r"^(.*[0-9)])\s*-\s*([0-9]{1,6})$", re.ASCII)
 # Two numbers in one cell: a separator between two runs of at least 7 digits.
-_SEVERAL_RE = re.compile(r"[0-9][0-9 ().-]{6,}\s*(?:[,，;；/、|]|\s或\s)\s*\+?[0-9][0-9 ().-]{6,}")
+# Or two runs of 7 digits with other words between them: 13770672328(南)13911676175(北).
+_SEVERAL_RE = re.compile(
+    r"[0-9][0-9 ().-]{6,}\s*(?:[,，;；/、|]|\s或\s)\s*\+?[0-9][0-9 ().-]{6,}"
+    r"|[0-9]{7,}[^0-9转轉分内內]*[^\x00-\x7f0-9转轉分内內][^0-9转轉分内內]*[0-9]{7,}"
+)
 _DIGITS_RE = re.compile(r"[0-9]", re.ASCII)
 _CN_MOBILE_SHAPE = re.compile(r"1[3-9][0-9]{9}", re.ASCII)
 # 1-813-324-8756, 1 (813) 324-8756, 1.813.324.8756: the North-American layout with its country code.
@@ -411,6 +419,10 @@ def _refusal(number: Any, text: str, region: str) -> ParseError:
         return ParseError("phone_cn_unassigned", prefix=nsn[:3])
     if possible == ValidationResult.INVALID_LENGTH:
         return ParseError("phone_length", region=where)
+    written = "".join(_DIGITS_RE.findall(text))
+    if number.country_code == 86 and len(nsn) in (7, 8) and nsn[0] != "1" and written == nsn:
+        # 3177332, 62345678: how a number is written inside its own city, without the area code
+        return ParseError("phone_local_only")
     return ParseError("phone_invalid", region=where)
 
 
