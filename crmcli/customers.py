@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import clock, config, ids, parsing, textsafe
+from . import clock, config, ids, parsing, phones, textsafe
 from .errors import Conflict, NotFound, ParseError, UsageError, ValidationError
 from .fields import BY_KEY, FIELDS, REQUIRED, SEED_KEYS
 from .options import OptionSet
@@ -41,8 +41,13 @@ class MissingFields(UsageError):
 NAME_KEYS = frozenset({"name", "contact"})
 
 
-def clean_value(key: str, raw: object, options: OptionSet, *, allow_retired: bool = False) -> object:
-    """Turn one user-supplied value into its stored form, or raise ValidationError naming it."""
+def clean_value(
+    key: str, raw: object, options: OptionSet, *, allow_retired: bool = False, region: str | None = None
+) -> object:
+    """Turn one user-supplied value into its stored form, or raise ValidationError naming it.
+
+    ``region``: of phones written without a country code (:func:`crmcli.phones.default_region`;
+    None: that function without a database, i.e. ``$CRM_PHONE_REGION`` or CN)."""
     spec = BY_KEY.get(key)
     if spec is None:
         raise ValidationError(key, raw, "unknown_field", details={"fields": ", ".join(BY_KEY)})
@@ -65,7 +70,7 @@ def clean_value(key: str, raw: object, options: OptionSet, *, allow_retired: boo
         if spec.kind == "phone":
             if "*" in text:
                 raise ParseError("masked_phone")
-            value: object = parsing.parse_phone(text)
+            value: object = phones.parse_phone(text, region or phones.default_region())
         elif spec.kind == "email":
             value = parsing.parse_email(text)
         elif spec.kind == "date":
@@ -91,8 +96,17 @@ def clean_value(key: str, raw: object, options: OptionSet, *, allow_retired: boo
     return value
 
 
-def clean(raw: Mapping[str, object], options: OptionSet, *, allow_retired: bool = False) -> Record:
-    return {key: clean_value(key, value, options, allow_retired=allow_retired) for key, value in raw.items()}
+def clean(
+    raw: Mapping[str, object], options: OptionSet, *, allow_retired: bool = False, region: str | None = None
+) -> Record:
+    return {
+        key: clean_value(key, value, options, allow_retired=allow_retired, region=region) for key, value in raw.items()
+    }
+
+
+def _region(store: Store, raw: Mapping[str, object]) -> str:
+    # Resolved only when a phone is given: a configured region other than CN imports phonenumbers.
+    return phones.default_region(store) if raw.get("phone") else phones.DEFAULT_REGION
 
 
 @dataclass
@@ -128,7 +142,8 @@ def missing_required(values: Mapping[str, object]) -> list[str]:
 def add(store: Store, raw: Mapping[str, object], ctx: Context, options: OptionSet) -> Record:
     """Validate and insert one customer; returns the stored record."""
     columns(store.conn)  # this database's custom fields are known to clean_value
-    values = {**defaults(ctx), **{k: v for k, v in clean(raw, options).items() if v is not None}}
+    cleaned = clean(raw, options, region=_region(store, raw))
+    values = {**defaults(ctx), **{k: v for k, v in cleaned.items() if v is not None}}
     missing = missing_required(values)
     if missing:
         raise MissingFields(missing)
@@ -150,7 +165,7 @@ def insert(conn: sqlite3.Connection, values: Record, ctx: Context) -> Record:
         record["id"] = ids.next_id(conn, ctx.prefix, int(stamp[:4]))
     record.update(created_at=stamp, updated_at=stamp, version=1, archived=0)
     phone = record.get("phone")
-    record["phone_key"] = parsing.phone_key(str(phone)) if phone else None
+    record["phone_key"] = phones.phone_key(str(phone)) if phone else None
     _warn_duplicates(conn, record, ctx)
     keys = [k for k in record if record[k] is not None]
     conn.execute(
@@ -215,7 +230,7 @@ def edit(
     if "id" in raw:
         raise ValidationError("id", raw["id"], "not_editable")
     columns(store.conn)  # this database's custom fields are known to clean_value
-    values = clean(raw, options, allow_retired=True)
+    values = clean(raw, options, allow_retired=True, region=_region(store, raw))
     with store.write() as conn:
         current = get(conn, customer_id)
         for key, value in values.items():
@@ -253,7 +268,7 @@ def update(conn: sqlite3.Connection, current: Record, values: Record, ctx: Conte
     assignments = {key: values[key] for key in changed}
     if "phone" in changed:
         phone = values["phone"]
-        assignments["phone_key"] = parsing.phone_key(str(phone)) if phone else None
+        assignments["phone_key"] = phones.phone_key(str(phone)) if phone else None
     sets = ", ".join(f"{_q(key)} = ?" for key in assignments)
     conn.execute(
         f"UPDATE customers SET {sets}, updated_at = ?, version = version + 1 WHERE id = ?",

@@ -24,7 +24,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any
 
-from . import parsing
+from . import parsing, phones
 from .customers import PORTABLE_COLUMNS, columns
 from .errors import UsageError
 from .fields import BY_KEY, custom_keys
@@ -168,7 +168,7 @@ def _plain(key: str, value: Any, settings: ExportSettings, options: OptionSet, l
     spec = BY_KEY.get(key)
     kind = spec.kind if spec else "text"
     if kind == "phone":
-        return value if settings.reveal else parsing.mask_phone(value)
+        return value if settings.reveal else phones.mask_phone(value)
     if kind == "amount":
         return parsing.format_amount(value)
     if kind == "choice" and labels:

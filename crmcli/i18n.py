@@ -29,7 +29,7 @@ def detect(explicit: str | None = None, argv: list[str] | None = None) -> str:
     return "en"
 
 
-# Validation reasons not owned by the parsers (those live in parsing.REASONS).
+# Validation reasons not owned by the parsers (those live in parsing.REASONS and phones.REASONS).
 REASONS: dict[str, tuple[str, str]] = {
     "required": ("is required", "为必填项"),
     "too_long": ("is longer than {max_len} characters", "超过 {max_len} 个字符"),
@@ -148,8 +148,9 @@ def message(key: str, lang: str, /, **params: object) -> str:
 
 def reason(key: str, lang: str, /, **details: object) -> str:
     from .parsing import REASONS as PARSE_REASONS
+    from .phones import REASONS as PHONE_REASONS
 
-    en, zh = REASONS.get(key) or PARSE_REASONS.get(key) or (key, key)
+    en, zh = REASONS.get(key) or PARSE_REASONS.get(key) or PHONE_REASONS.get(key) or (key, key)
     text = zh if lang == "zh" else en
     try:
         return text.format(**details)

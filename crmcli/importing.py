@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from . import clock, i18n, ids, import_mapping, parsing, textsafe
+from . import clock, i18n, ids, import_mapping, parsing, phones, textsafe
 from .custom_fields import parse_decimal, parse_integer
 from .customers import (
     EMAIL_MATCH,
@@ -75,7 +75,6 @@ MATCH_KEYS = ("id", "phone", "email")
 RESTORE_KEYS = ("archived", "archived_at", "created_at", "updated_at", "version")
 INSERT_COLUMNS: tuple[str, ...] = (*PORTABLE_COLUMNS, "phone_key", "batch_id")
 FOLLOWUP_KEYS = FOLLOWUP_COLUMNS
-_MOBILE = re.compile(r"1[3-9][0-9]{9}", re.ASCII)
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", re.ASCII)
 _TIMESTAMP = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z", re.ASCII)
 _MISS = object()
@@ -228,6 +227,7 @@ def customer_converter(
     date_format: str | None = None,
     excel_epoch: Any = None,
     allow_retired: bool = False,
+    phone_region: str = phones.DEFAULT_REGION,
 ) -> Callable[[Any], Any]:
     """One function that turns a raw cell into the stored value of field ``key`` (None for empty),
     by the rules of :func:`crmcli.customers.clean_value`; raises ValidationError.
@@ -267,9 +267,7 @@ def customer_converter(
         if kind == "phone":
             if "*" in text:
                 raise ParseError("masked_phone")
-            if _MOBILE.fullmatch(text):
-                return text
-            return parsing.parse_phone(text)
+            return phones.parse_phone(text, phone_region)
         if kind == "email":
             if len(text) <= 254 and _EMAIL_FAST.fullmatch(text) and text.index("@") <= 64:
                 local, _, domain = text.partition("@")
@@ -372,9 +370,10 @@ def customer_converter(
 
         def convert_phone(raw: Any) -> Any:
             if type(raw) is str:
-                text = raw.strip()
-                if _MOBILE.fullmatch(text):
-                    return text
+                try:  # cached by raw text, with a fast path for plain CN mobiles
+                    return phones.parse_phone(raw, phone_region)
+                except ParseError:
+                    pass  # convert() says why (a placeholder, a masked export, the phone's reason)
             return convert(raw)
 
         return convert_phone
@@ -510,6 +509,7 @@ def _converter(target: str, key: str, options: OptionSet, mapping: Mapping_, sou
         date_format=mapping.date_format,
         excel_epoch=source.excel_epoch,
         allow_retired=True,  # a retired custom field's values are refused unless unchanged (the writer checks)
+        phone_region=mapping.phone_region or phones.DEFAULT_REGION,
     )
 
 
@@ -687,6 +687,7 @@ def run_import(
     """Import ``source``. All-or-nothing unless ``settings.skip_invalid``; raises ImportFailed
     (nothing written) when rows are bad. Returns the summary (also for ``dry_run``)."""
     settings.check()
+    settings.mapping.phone_region = phones.default_region(store, settings.mapping.phone_region)
     columns(store.conn)  # this database's custom fields: headers, converters and columns know them
     plan = make_plan(source.headers, settings, options, source)
     summary = Summary(
@@ -790,7 +791,7 @@ def _clean_defaults(plan: Plan, settings: Settings, options: OptionSet) -> dict[
                     "unknown_field",
                     details={"fields": ", ".join(f.key for f in all_fields() if f.editable)},
                 )
-            value = clean_value(key, raw, options)
+            value = clean_value(key, raw, options, region=settings.mapping.phone_region)
         if value is not None:
             out[key] = value
     return out
@@ -856,7 +857,7 @@ class _CustomerWriter:
                 continue
             phone = values.get("phone")
             if phone is not None:
-                values["phone_key"] = phone if _MOBILE.fullmatch(phone) else parsing.phone_key(phone)
+                values["phone_key"] = phones.phone_key(phone)
             good.append((line, values, cells))
         existing: dict[str, dict[str, dict[str, Any]]] = {}
         if self.by_id:
@@ -892,7 +893,7 @@ class _CustomerWriter:
                     explicit_max[slot] = max(explicit_max.get(slot, 0), int(m.group(3)))
             if "phone" in record and "phone_key" not in record:
                 phone = record["phone"]
-                record["phone_key"] = phone if _MOBILE.fullmatch(phone) else parsing.phone_key(phone)
+                record["phone_key"] = phones.phone_key(phone)
             record["_pending"] = True
             inserts.append(record)
             for key in ("id", *self.by_other):
@@ -953,7 +954,7 @@ class _CustomerWriter:
             match.update(changes)
             if "phone" in changes:
                 phone = changes["phone"]
-                match["phone_key"] = phone if _MOBILE.fullmatch(phone) else parsing.phone_key(phone)
+                match["phone_key"] = phones.phone_key(phone)
             self.summary.unchanged += 1 if before == match else 0
         return None
 

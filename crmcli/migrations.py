@@ -142,6 +142,49 @@ def m005_drop_unselective_indexes(db: Database) -> None:
         db.execute(f"DROP INDEX IF EXISTS {name}")
 
 
+def m006_phones_by_libphonenumber(db: Database) -> None:
+    """Phones are checked by libphonenumber (:mod:`crmcli.phones`): every stored phone is
+    re-normalised (audited as a change by ``migrate 006``) and every ``phone_key`` recomputed as
+    E.164 plus extension. A phone that no longer validates is kept exactly as it was, never
+    changed silently: ``crm doctor phones`` lists it with how to fix it."""
+    import re
+
+    from . import clock, config, phones
+
+    conn = db.conn
+    region = phones.default_region(conn)
+    # What the rules before 006 stored as Chinese numbers (11-digit mobiles, 0AREA-LOCAL[-EXT])
+    # is Chinese whatever the region; everything else they kept as typed.
+    legacy_cn = re.compile(r"1[3-9][0-9]{9}|0[0-9]{2,3}-[0-9]{7,8}(?:-[0-9]{1,8})?", re.ASCII)
+
+    def normalised(phone: str | None) -> str | None:
+        if not phone:
+            return None
+        try:
+            return phones.parse(phone, phones.DEFAULT_REGION if legacy_cn.fullmatch(phone) else region).stored
+        except ValueError:  # ParseError: kept as it is
+            return None
+
+    conn.create_function("crm_phone_normalised", 1, normalised)
+    conn.create_function("crm_phone_key", 1, lambda phone: phones.phone_key(phone) if phone else None)
+    changed = conn.execute(
+        "SELECT id, phone, norm FROM (SELECT id, phone, crm_phone_normalised(phone) AS norm FROM customers "
+        "WHERE phone IS NOT NULL AND phone != '') WHERE norm IS NOT NULL AND norm != phone ORDER BY id"
+    ).fetchall()
+    if changed:
+        row = conn.execute("SELECT value FROM config WHERE key = 'user'").fetchone()
+        who = clock.current_user(row[0] if row else config.SETTINGS["user"].default)
+        stamp = clock.now_utc()
+        conn.executemany(
+            "UPDATE customers SET phone = ?, version = version + 1 WHERE id = ?", ((new, cid) for cid, _, new in changed)
+        )
+        conn.executemany(
+            "INSERT INTO audit_log (customer_id, at, by, command, field, old, new) VALUES (?, ?, ?, 'migrate 006', 'phone', ?, ?)",
+            ((cid, stamp, who, old, new) for cid, old, new in changed),
+        )
+    conn.execute("UPDATE customers SET phone_key = crm_phone_key(phone) WHERE phone IS NOT NULL")
+
+
 def m010_database_identity(db: Database) -> None:
     """``meta``: facts about the database itself, not settings anyone changes (``crm config``
     never sees them). ``db-id`` is a random identity made once (16 hex digits): backups carry it in
@@ -160,6 +203,7 @@ def m011_email_lower_index(db: Database) -> None:
 MIGRATIONS: list[Callable[[Database], None]] = [
     m001_initial, m002_last_contact_index, m003_import_batches, m004_custom_fields_and_views,
     m005_drop_unselective_indexes,
+    m006_phones_by_libphonenumber,
     m010_database_identity,
     m011_email_lower_index,
 ]

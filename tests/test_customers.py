@@ -74,7 +74,7 @@ def test_unknown_option_error_lists_allowed_values(crm):
         ("--phone", "１３８１２３４５６７８", "phone", "13812345678"),
         ("--phone", "0086 13812345678", "phone", "13812345678"),
         ("--phone", "010-62345678", "phone", "010-62345678"),
-        ("--phone", "(496)978-3969x58947", "phone", "(496)978-3969x58947"),
+        ("--phone", "+1 406-714-6467 x58947", "phone", "+1 406-714-6467 ext. 58947"),
         ("--first-contact", "2024/5/3", "first_contact", "2024-05-03"),
         ("--first-contact", "2024.05.03", "first_contact", "2024-05-03"),
         ("--first-contact", "2024年5月3日", "first_contact", "2024-05-03"),

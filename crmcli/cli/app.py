@@ -112,6 +112,7 @@ COMMANDS = {
     "backup": "backup_cmds:backup_app",
     "import": "io_cmds",
     "export": "io_cmds",
+    "doctor": "doctor_cmds:doctor_app",
 }
 app.defer(COMMANDS)
 

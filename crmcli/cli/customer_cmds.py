@@ -49,10 +49,15 @@ def _ask(key: str, options: Any, lang: str) -> str:
     label = spec.label(lang)
     if spec.kind == "choice":
         label = f"{label} [{' / '.join(o.label(lang) for o in options.active(key))}]"
+    region = None
+    if spec.kind == "phone":
+        from .. import phones
+
+        region = phones.default_region(state().store())
     while True:
         answer = typer.prompt(label)
         try:
-            clean_value(key, answer, options)
+            clean_value(key, answer, options, region=region)
             return answer
         except ValidationError as exc:
             err(describe_error(exc, lang))

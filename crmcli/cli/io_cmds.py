@@ -186,6 +186,16 @@ def import_file(
             "--date-format", help=h("strptime format of the dates, e.g. %d/%m/%Y", "日期的 strptime 格式，如 %d/%m/%Y")
         ),
     ] = None,  # noqa: UP045
+    phone_region: Annotated[
+        Optional[str],
+        typer.Option(
+            "--phone-region",
+            help=h(
+                "region of phones written without a country code, e.g. US (default: $CRM_PHONE_REGION, crm config phone-region, CN)",
+                "不带国家/地区代码的电话所属地区，如 US（默认：$CRM_PHONE_REGION、crm config 的 phone-region、CN）",
+            ),
+        ),
+    ] = None,  # noqa: UP045
     on_duplicate: Annotated[
         str,
         typer.Option(
@@ -266,6 +276,7 @@ def import_file(
         encoding=encoding,
         format=input_format,
         delimiter=delimiter,
+        phone_region=phone_region,
         where=list(where or []),
         sheet=sheet,
         header_row=header_row,
