@@ -96,6 +96,8 @@ class Context:
     prefix: str
     command: str = "add"
     batch_id: int | None = None
+    change_id: int | None = None
+    """The ``changes`` row this command's audit rows belong to (one undoable unit; see changes.py)."""
     warnings: list[str] = field(default_factory=list)
 
     @classmethod
@@ -138,6 +140,8 @@ def insert(conn: sqlite3.Connection, values: Record, ctx: Context) -> Record:
     if explicit:
         if conn.execute("SELECT 1 FROM customers WHERE id = ?", (explicit,)).fetchone():
             raise ValidationError("id", explicit, "id_exists")
+        if conn.execute("SELECT 1 FROM trash_customers WHERE id = ?", (explicit,)).fetchone():
+            raise ValidationError("id", explicit, "id_in_trash")
         ids.note_explicit(conn, str(explicit))
     else:
         record["id"] = ids.next_id(conn, ctx.prefix, int(stamp[:4]))
@@ -213,7 +217,11 @@ def edit(
                 f"{current['id']} was changed by someone else (version {expected_version} → "
                 f"{current['version']}); your changes to {', '.join(theirs) or 'it'} were not saved"
             )
+        from . import changes
+
+        changes.start(conn, ctx, "edit", f"edit {current['id']}")
         changed = update(conn, current, values, ctx)
+        changes.drop_if_empty(conn, ctx)
         record = get(conn, current["id"])
     return record, changed
 
@@ -245,13 +253,10 @@ def update(conn: sqlite3.Connection, current: Record, values: Record, ctx: Conte
 
 
 def delete(store: Store, customer_id: str, ctx: Context) -> Record:
-    with store.write() as conn:
-        record = get(conn, customer_id)
-        conn.execute("DELETE FROM followups WHERE customer_id = ?", (record["id"],))
-        conn.execute("DELETE FROM status_changes WHERE customer_id = ?", (record["id"],))
-        conn.execute("DELETE FROM customers WHERE id = ?", (record["id"],))
-        _audit(conn, record["id"], ctx, "*", record["name"], "deleted", clock.now_utc())
-    return record
+    """Move one customer, with its follow-ups and history, to the trash (see :mod:`crmcli.trash`)."""
+    from . import trash
+
+    return trash.delete(store, [customer_id], ctx)[0]
 
 
 def log_status(
@@ -279,7 +284,8 @@ def _audit(
     stamp: str,
 ) -> None:
     conn.execute(
-        "INSERT INTO audit_log (customer_id, at, by, command, field, old, new, batch_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO audit_log (customer_id, at, by, command, field, old, new, batch_id, change_id) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             customer_id,
             stamp,
@@ -289,6 +295,7 @@ def _audit(
             None if old is None else str(old),
             None if new is None else str(new),
             ctx.batch_id,
+            ctx.change_id,
         ),
     )
 

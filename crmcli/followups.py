@@ -107,8 +107,11 @@ def prepare(raw: FollowupInput, options: OptionSet, ctx: Context, today: date | 
 
 def log(store: Store, customer_id: str, raw: FollowupInput, ctx: Context, options: OptionSet) -> Record:
     """Validate and store one follow-up; update the customer from it when it is the latest."""
+    from . import changes
+
     values = prepare(raw, options, ctx)
     with store.write() as conn:
+        changes.start(conn, ctx, "log", f"log {customer_id}")
         return log_in(conn, customer_id, values, ctx)
 
 
@@ -180,21 +183,33 @@ def change_status(
 ) -> tuple[Record, str | None]:
     """Set the status (code or label). Returns the record and the previous status, or None when
     the customer already had it (a successful no-op, nothing recorded)."""
+    from . import changes
+
     code = options.resolve("status", new)
     note = _text("note", note)
     with store.write() as conn:
-        current = get(conn, customer_id)
-        old = current["status"]
-        if old == code:
-            return current, None
-        stamp = clock.now_utc()
-        conn.execute(
-            "UPDATE customers SET status = ?, updated_at = ?, version = version + 1 WHERE id = ?",
-            (code, stamp, current["id"]),
-        )
-        log_status(conn, current["id"], old, code, ctx, note, stamp)
-        _audit(conn, current["id"], ctx, "status", old, code, stamp)
-        return get(conn, current["id"]), old
+        changes.start(conn, ctx, "status", f"status {customer_id} {code}")
+        result = change_status_in(conn, customer_id, code, ctx, note)
+        changes.drop_if_empty(conn, ctx)
+        return result
+
+
+def change_status_in(
+    conn: sqlite3.Connection, customer_id: str, code: str, ctx: Context, note: str | None
+) -> tuple[Record, str | None]:
+    """:func:`change_status` inside the caller's transaction, with a resolved code and a checked note."""
+    current = get(conn, customer_id)
+    old = current["status"]
+    if old == code:
+        return current, None
+    stamp = clock.now_utc()
+    conn.execute(
+        "UPDATE customers SET status = ?, updated_at = ?, version = version + 1 WHERE id = ?",
+        (code, stamp, current["id"]),
+    )
+    log_status(conn, current["id"], old, code, ctx, note, stamp)
+    _audit(conn, current["id"], ctx, "status", old, code, stamp)
+    return get(conn, current["id"]), old
 
 
 def status_changes(conn: sqlite3.Connection, customer_id: str) -> list[Record]:

@@ -47,6 +47,11 @@ REASONS: dict[str, tuple[str, str]] = {
         "不是有效的客户编号（字母、数字、- 和 _，最多 32 个）",
     ),
     "id_exists": ("is already used by another customer", "已被其他客户使用"),
+    "id_in_trash": (
+        "is reserved by a customer in the trash (crm trash restore, or crm trash purge)",
+        "已被回收站中的客户占用（crm trash restore 恢复，或 crm trash purge 清除）",
+    ),
+    "age_format": ("is not an age such as 30d, 2w, 6m or 1y", "不是时长（如 30d、2w、6m、1y）"),
     "unknown_field": ("is not a field; fields: {fields}", "不是字段；可用字段：{fields}"),
     "not_editable": ("cannot be set by hand", "不能手动设置"),
     "masked_phone": ("is a masked phone number; export with --reveal to re-import", "是打码的电话号码；请用 --reveal 导出后再导入"),
@@ -70,8 +75,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "added": ("Added {id} {name}", "已添加 {id} {name}"),
     "updated": ("Updated {id}: {fields}", "已更新 {id}：{fields}"),
     "unchanged": ("{id}: nothing changed", "{id}：没有变化"),
-    "deleted": ("Deleted {id} {name}", "已删除 {id} {name}"),
-    "delete_confirm": ("Delete {id} {name} and its follow-ups?", "删除 {id} {name} 及其跟进记录？"),
+    "deleted": ("Moved {id} {name} to the trash", "已将 {id} {name} 移入回收站"),
+    "delete_confirm": ("Move {id} {name} and its follow-ups to the trash?", "将 {id} {name} 及其跟进记录移入回收站？"),
     "aborted": ("Aborted; nothing changed.", "已取消；没有任何更改。"),
     "not_found": ("no customer {id}", "没有客户 {id}"),
     "missing_required": (

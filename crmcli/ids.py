@@ -20,8 +20,11 @@ def next_id(conn: sqlite3.Connection, prefix: str, year: int) -> str:
         (prefix, year),
     ).fetchone()
     candidate = format_id(prefix, year, row[0])
-    # An ID typed by hand may already sit on this number; skip past it rather than fail.
-    while conn.execute("SELECT 1 FROM customers WHERE id = ?", (candidate,)).fetchone():
+    # An ID typed by hand may already sit on this number, or a customer in the trash keep it
+    # reserved: skip past it rather than fail.
+    while conn.execute(
+        "SELECT 1 FROM customers WHERE id = ?1 UNION ALL SELECT 1 FROM trash_customers WHERE id = ?1", (candidate,)
+    ).fetchone():
         row = conn.execute(
             "UPDATE id_sequences SET last = last + 1 WHERE prefix = ? AND year = ? RETURNING last",
             (prefix, year),

@@ -1058,10 +1058,18 @@ class _CustomerWriter:
         for key in self.by_other:
             column = "phone_key" if key == "phone" else key
             existing[key] = self._existing(column, [v[column] for v in unnamed if v.get(column)])
+        named = [v["id"] for _, v, _ in good if "id" in v]
+        # A trashed customer keeps its ID reserved (crm trash restore must find it free).
+        trashed = {r[0] for r in self.conn.execute(
+            "SELECT id FROM trash_customers WHERE id IN (SELECT value FROM json_each(?))", (json.dumps(named),)
+        )} if named else set()
         pending: dict[tuple[str, str], dict[str, Any]] = {}  # new rows of this chunk, by match key
         inserts: list[dict[str, Any]] = []
         explicit_max: dict[tuple[str, int], int] = {}
         for line, values, cells in good:
+            if trashed and values.get("id") in trashed:
+                bad.append((line, cells, [ValidationError("id", values["id"], "id_in_trash", row=line)]))
+                continue
             match, by = self._match(values, existing, pending)
             if match is not None:
                 problem = self._duplicate(line, values, match, by)

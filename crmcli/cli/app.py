@@ -94,6 +94,9 @@ app.add_typer(backup_cmds.backup_app, name="backup")
 from . import io_cmds  # noqa: E402  (import FILE|undo|batches, export)
 
 io_cmds.register(app)
+from . import record_cmds  # noqa: E402  (trash, merge, duplicates, undo, tag, untag, contact)
+
+record_cmds.register(app)
 
 
 GLOBAL_OPTIONS_WITH_VALUE = ("--db", "--lang")
