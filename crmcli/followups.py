@@ -236,11 +236,20 @@ def history(conn: sqlite3.Connection, customer_id: str, options: OptionSet, lang
     ``detail`` mapping with the entry's own fields, ``command`` and ``at`` (when it was recorded).
     A back-dated follow-up sits at its date.
     """
+    from .merge import merged_into
+
     record = get(conn, customer_id)
     cid = record["id"]
-    audit = conn.execute(
-        'SELECT id, at, "by", command, field, old, new FROM audit_log WHERE customer_id = ? ORDER BY id', (cid,)
+    # Customers merged into this one keep their audit rows under their own IDs (the trail is
+    # append-only): their history is this customer's too, each line naming its first ID.
+    sources = [cid, *merged_into(conn, cid)]
+    audit_rows = conn.execute(
+        'SELECT id, at, "by", command, field, old, new, customer_id FROM audit_log '
+        f"WHERE customer_id IN ({', '.join('?' * len(sources))}) ORDER BY id",
+        sources,
     ).fetchall()
+    origin = {r[0]: r[7] for r in audit_rows}
+    audit = [r[:7] for r in audit_rows]
     # Timestamps have one-second resolution, so events of one command share them. The audit log's
     # ids give the true order: status changes and follow-ups borrow the id of their audit rows.
     status_seq: dict[tuple[str, str], float] = {}
@@ -301,7 +310,15 @@ def history(conn: sqlite3.Connection, customer_id: str, options: OptionSet, lang
             continue  # shown as the status change / the follow-up itself
         if field == "*":
             kind = "created" if new == "created" else str(new)
-            summary = kind
+            summary = f"{kind}: {old}" if old and new in ("merged", "merged-into", "purged") else kind
+        elif field == "tags":
+            kind = "tags"
+            summary = f"tags: {old or '—'} → {new or '—'}"
+        elif field == "contacts":
+            from .contacts import describe
+
+            kind = "contact"
+            summary = ("contact added: " + describe(new)) if new else ("contact removed: " + describe(old))
         elif command in ("archive", "restore"):
             if field != "archived":
                 continue
@@ -315,10 +332,12 @@ def history(conn: sqlite3.Connection, customer_id: str, options: OptionSet, lang
             "type": kind,
             "by": by,
             "summary": summary,
-            "detail": {"field": field, "old": old, "new": new},
+            "detail": {"field": field, "old": old, "new": new} if field != "contacts" else {"field": field},
             "command": command,
             "at": at,
         }
+        if origin[aid] != cid:
+            entry["summary"] = f"[{origin[aid]}] {summary}"
         entries.append((at, float(aid), entry))
     entries.sort(key=lambda e: (e[0], e[1]), reverse=True)
     return [entry for _, _, entry in entries]

@@ -52,6 +52,8 @@ REASONS: dict[str, tuple[str, str]] = {
         "已被回收站中的客户占用（crm trash restore 恢复，或 crm trash purge 清除）",
     ),
     "age_format": ("is not an age such as 30d, 2w, 6m or 1y", "不是时长（如 30d、2w、6m、1y）"),
+    "tag_control": ("contains a control character", "含有控制字符"),
+    "tag_separator": ("contains ';', which separates tags", "含有用于分隔标签的 ;"),
     "unknown_field": ("is not a field; fields: {fields}", "不是字段；可用字段：{fields}"),
     "not_editable": ("cannot be set by hand", "不能手动设置"),
     "masked_phone": ("is a masked phone number; export with --reveal to re-import", "是打码的电话号码；请用 --reveal 导出后再导入"),

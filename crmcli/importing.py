@@ -691,6 +691,8 @@ def make_plan(headers: Sequence[str], settings: Settings, options: OptionSet, so
             key = ""
         elif norm in aliases:
             key = aliases[norm]
+        elif target == "customers" and norm in _TAG_HEADERS:
+            key = "tags"  # not a field: its own table (see crmcli.tags)
         elif target == "customers" and norm in label_columns:
             key = ""
         elif norm in template_columns:
@@ -708,7 +710,7 @@ def make_plan(headers: Sequence[str], settings: Settings, options: OptionSet, so
                 f"columns {taken[key]!r} and {name!r} both map to {key}; map one of them with --map 'NAME=-'"
             )
         taken[key] = name
-        direct.append((index, key, _converter(target, key, options, mapping, source)))
+        direct.append((index, key, _tags_converter if key == "tags" else _converter(target, key, options, mapping, source)))
     if unknown:
         if not settings.ignore_unknown:
             raise UsageError(
@@ -723,6 +725,15 @@ def make_plan(headers: Sequence[str], settings: Settings, options: OptionSet, so
     ]
     keys = {k for _, k, _ in direct} | {k for k, _, _ in composed}
     return Plan(target, direct, composed, ignored, keys, unformula=source.format in ("csv", "tsv"))
+
+
+_TAG_HEADERS = frozenset(header_key(h) for h in ("tags", "标签", "Tags"))
+
+
+def _tags_converter(raw: Any) -> Any:
+    from .tags import import_value
+
+    return import_value(_text_of(raw))
 
 
 def _converter(target: str, key: str, options: OptionSet, mapping: Mapping_, source: Source) -> Callable[[Any], Any]:
@@ -1141,6 +1152,11 @@ class _CustomerWriter:
         changes = {k: v for k, v in values.items() if k in BY_KEY and BY_KEY[k].editable and k != "id"}
         if not match.get("_pending"):  # a stored customer: update it, audited
             changed = update(self.conn, match, {k: v for k, v in changes.items() if match.get(k) != v}, self.ctx)
+            if "tags" in values:
+                from .tags import set_in, split
+
+                if set_in(self.conn, match["id"], split(values["tags"]), self.ctx):
+                    changed = [*changed, "tags"]
             if changed:
                 match.update({k: changes[k] for k in changed})
                 self.summary.updated += 1
@@ -1189,6 +1205,10 @@ class _CustomerWriter:
             conn.executemany(self.insert_sql, [list(map(r.get, self.insert_columns)) for r in records])
         except sqlite3.IntegrityError as exc:
             raise CrmError(f"could not write customers: {exc}") from exc
+        if "tags" in self.plan.keys:
+            from .tags import insert_imported
+
+            insert_imported(conn, records, stamp)
         if followups:
             conn.executemany(
                 'INSERT INTO followups (customer_id, date, content, next_step, next_date, "by", created_at, batch_id) '
@@ -1366,9 +1386,12 @@ def undo(store: Store, batch: int, ctx: Context, *, force: bool = False) -> Undo
         ).fetchall()
         reverts: dict[str, dict[str, Any]] = {}
         expected: dict[str, dict[str, Any]] = {}
+        tag_reverts: dict[str, str | None] = {}
         for customer_id, key, old, new in changes:
             if customer_id in added_ids:
                 continue
+            if key == "tags":  # its own table: put back below with crmcli.tags
+                tag_reverts.setdefault(customer_id, old)
             reverts.setdefault(customer_id, {}).setdefault(key, _typed(key, old))
             expected.setdefault(customer_id, {})[key] = _typed(key, new)
         for customer_id, fields in expected.items():
@@ -1377,6 +1400,10 @@ def undo(store: Store, batch: int, ctx: Context, *, force: bool = False) -> Undo
             except NotFound:
                 touched.append(customer_id)
                 continue
+            if "tags" in fields:
+                from .tags import for_customer, join
+
+                current["tags"] = join(for_customer(conn, customer_id)) or None
             if any(current.get(k) != v for k, v in fields.items()):
                 touched.append(customer_id)
         if touched and not force:
@@ -1395,6 +1422,9 @@ def undo(store: Store, batch: int, ctx: Context, *, force: bool = False) -> Undo
             conn.execute(
                 "DELETE FROM status_changes WHERE customer_id IN (SELECT id FROM customers WHERE batch_id = ?)", params
             )
+            from .tags import delete_for_batch
+
+            delete_for_batch(conn, batch)
             conn.execute(
                 "INSERT INTO audit_log (customer_id, at, by, command, field, old, new, batch_id) "
                 "SELECT id, ?, ?, 'import undo', '*', name, 'deleted', ? FROM customers WHERE batch_id = ?",
@@ -1406,7 +1436,13 @@ def undo(store: Store, batch: int, ctx: Context, *, force: bool = False) -> Undo
                 current = _get(conn, customer_id)
             except NotFound:
                 continue
-            if update(conn, current, values, ctx):
+            tags_changed = False
+            if customer_id in tag_reverts:
+                from .tags import set_in, split
+
+                values.pop("tags", None)
+                tags_changed = set_in(conn, customer_id, split(tag_reverts[customer_id]), ctx)
+            if update(conn, current, values, ctx) or tags_changed:
                 result.reverted += 1
         conn.execute("UPDATE import_batches SET undone_at = ? WHERE id = ?", (stamp, batch))
     return result

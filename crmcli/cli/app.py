@@ -97,6 +97,9 @@ io_cmds.register(app)
 from . import record_cmds  # noqa: E402  (trash, merge, duplicates, undo, tag, untag, contact)
 
 record_cmds.register(app)
+from . import tag_cmds  # noqa: E402  (tag, untag, tags, contact add|list|remove)
+
+tag_cmds.register(app)
 
 
 GLOBAL_OPTIONS_WITH_VALUE = ("--db", "--lang")

@@ -29,6 +29,7 @@ IdsArg = Annotated[list[str], typer.Argument(
     autocompletion=complete_ids,
 )]
 YesOpt = Annotated[bool, typer.Option("--yes", "-y", help=h("do not ask before changing several customers", "修改多个客户时不再确认"))]
+TagOpt = Annotated[Optional[list[str]], typer.Option("--tag", help=h("customers with this tag (repeatable: any of them)", "带有该标签的客户（可重复：任一即可）"))]  # noqa: UP045
 ALL_COLUMNS = [*SEED_KEYS, "grade", "next_date", "archived", "created_at", "updated_at", "version"]
 
 
@@ -129,14 +130,28 @@ def register(app: typer.Typer) -> None:
             from .. import audit
 
             audit.record_reveal(store, [record["id"]], "show --reveal")  # recorded before it is shown
+        from .. import contacts, tags
+
+        tag_list = tags.for_customer(store.conn, record["id"])
+        people = [contacts.public(c, reveal) for c in contacts.list_for(store.conn, record["id"])]
         if fmt != "table":
             import json
 
-            typer.echo(json.dumps(render.customer_machine(record, opts, st.lang, reveal), ensure_ascii=False, indent=2 if fmt == "json" else None))
+            data = {**render.customer_machine(record, opts, st.lang, reveal), "tags": tag_list, "contacts": people}
+            typer.echo(json.dumps(data, ensure_ascii=False, indent=2 if fmt == "json" else None))
             return
         shown = render.customer_display(record, opts, st.lang, reveal)
         pairs = [(BY_KEY[k].label(st.lang), shown[k]) for k in all_columns() if k in BY_KEY]
+        pairs.append(("标签" if st.lang == "zh" else "Tags", ", ".join(tag_list)))
         render.key_values(pairs, title=f"{record['id']}  {record['name']}")
+        if people:
+            from .tag_cmds import CONTACT_KEYS
+
+            render.table(
+                ({k: "" if c.get(k) is None else str(c[k]) for k, _, _ in CONTACT_KEYS} for c in people),
+                [render.Column(k, zh if st.lang == "zh" else en) for k, en, zh in CONTACT_KEYS],
+                title="其他联系人" if st.lang == "zh" else "Other contacts",
+            )
         from .. import followups
 
         latest = followups.list_for(store.conn, record["id"], limit=SHOW_FOLLOWUPS)
@@ -229,6 +244,7 @@ def register(app: typer.Typer) -> None:
         limit: Annotated[Optional[int], typer.Option("--limit", "-n", help=h("at most N rows (0: no limit)", "最多 N 行（0 为不限）"), min=0)] = None,  # noqa: UP045
         columns: Annotated[Optional[str], typer.Option("--columns", "-c", help=h("comma-separated field keys to show", "要显示的字段（逗号分隔）"))] = None,  # noqa: UP045
         where: Annotated[Optional[list[str]], typer.Option("--where", "-w", help=h("condition on any field, custom ones too: KEY=V (V1,V2 for dropdowns), KEY!=V, KEY>=V, KEY<=V, KEY~TEXT; KEY= is empty (repeatable)", "任意字段（含自定义字段）的条件：KEY=V（下拉可 V1,V2）、KEY!=V、KEY>=V、KEY<=V、KEY~文字；KEY= 为空（可重复）"))] = None,  # noqa: UP045
+        tag: TagOpt = None,
         view: Annotated[Optional[str], typer.Option("--view", help=h("start from a saved view (crm view save); other options refine it", "使用已保存的视图（crm view save）；其他选项在其基础上调整"))] = None,  # noqa: UP045
         fmt: FormatOpt = "table",
         reveal: RevealOpt = False,
@@ -240,6 +256,7 @@ def register(app: typer.Typer) -> None:
             first_contact_from=first_contact_from, first_contact_to=first_contact_to,
             last_followup_from=last_followup_from, last_followup_to=last_followup_to,
             amount_min=amount_min, amount_max=amount_max, text=text, archived=archived, all_=all_, where=where,
+            tag=tag,
         )
         order = query.parse_sort(sort or [])
         if view:
@@ -324,6 +341,7 @@ def build_filters(
     archived: bool = False,
     all_: bool = False,
     where: list[str] | None = None,
+    tag: list[str] | None = None,
 ) -> Any:
     """Validate filter options (labels to codes, dates, amounts) into query.Filters."""
     from .. import options, parsing, query
@@ -357,7 +375,15 @@ def build_filters(
         text=text,
         archived="all" if all_ else ("only" if archived else "exclude"),
         conditions=[query.parse_condition(w, opts) for w in where or []],
+        tags=tag_filter(tag),
     )
+
+
+def tag_filter(tag: list[str] | None) -> list[str]:
+    """``--tag 重点 --tag 展会2024`` (or comma-separated): the tags, checked like ``crm tag``'s."""
+    from ..tags import clean_tag
+
+    return list(dict.fromkeys(clean_tag(t) for t in _split(tag)))
 
 
 def parse_columns(columns: str | None, default: list[str]) -> list[str]:

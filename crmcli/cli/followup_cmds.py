@@ -267,6 +267,7 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one function per command
         status: Annotated[Optional[list[str]], typer.Option("--status", help=h("status code or label (repeatable)", "合作状态（可重复）"), autocompletion=option_completer("status"))] = None,  # noqa: UP045
         grade: Annotated[Optional[list[str]], typer.Option("--grade", help=h("grade A, B or C", "客户等级 A/B/C"))] = None,  # noqa: UP045
         include_lost: Annotated[bool, typer.Option("--include-lost", help=h("also lost customers", "包括流失客户"))] = False,
+        tag: Annotated[Optional[list[str]], typer.Option("--tag", help=h("customers with this tag (repeatable: any of them)", "带有该标签的客户（可重复：任一即可）"))] = None,  # noqa: UP045
         archived: Annotated[bool, typer.Option("--archived", help=h("only archived customers", "只看已归档客户"))] = False,
         all_: Annotated[bool, typer.Option("--all", help=h("archived and current customers", "包括已归档客户"))] = False,
         limit: Annotated[Optional[int], typer.Option("--limit", min=0, help=h("at most N rows (0: no limit)", "最多 N 行（0 为不限）"))] = None,  # noqa: UP045
@@ -283,6 +284,10 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one function per command
         fmt = check_format(fmt, render.FORMATS)
         boundary = _window(months, days, before)
         filters = _filters(owner=owner, mine=mine, status=status, grade=grade, archived=archived, all_=all_)
+        if tag:
+            from .customer_cmds import tag_filter
+
+            filters.tags = tag_filter(tag)
         extra = ("last_contact", "days_inactive")
         default = ["id", "name", "contact", "phone", "owner", "status", "grade", "last_contact", "days_inactive"]
         keys = _parse_keys(columns, default if fmt == "table" else [*ALL_COLUMNS, *extra], extra)
