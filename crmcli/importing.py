@@ -1158,7 +1158,7 @@ class _CustomerWriter:
                 if set_in(self.conn, match["id"], split(values["tags"]), self.ctx):
                     changed = [*changed, "tags"]
             if changed:
-                match.update({k: changes[k] for k in changed})
+                match.update({k: changes[k] for k in changed if k in changes})
                 self.summary.updated += 1
             else:
                 self.summary.unchanged += 1

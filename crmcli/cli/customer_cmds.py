@@ -270,8 +270,8 @@ def register(app: typer.Typer) -> None:
         _emit_listing(filters, order, limit, columns, fmt, reveal)
 
     @app.command(help=h(
-        "Find customers by text in name, contact, needs, notes and follow-ups (Chinese words of any length).",
-        "按文字查找客户：名称、联系人、需求、备注及跟进记录（中文任意长度）。",
+        "Find customers by text in name, contact, needs, notes, follow-ups, tags and other contacts (Chinese words of any length).",
+        "按文字查找客户：名称、联系人、需求、备注、跟进记录、标签及其他联系人（中文任意长度）。",
     ))
     def search(
         text: Annotated[str, typer.Argument(help=h("text to find", "要查找的文字"))],
