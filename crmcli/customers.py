@@ -151,7 +151,7 @@ def insert(conn: sqlite3.Connection, values: Record, ctx: Context) -> Record:
     _warn_duplicates(conn, record, ctx)
     keys = [k for k in record if record[k] is not None]
     conn.execute(
-        f"INSERT INTO customers ({', '.join(keys)}) VALUES ({', '.join('?' * len(keys))})",
+        f"INSERT INTO customers ({', '.join(_q(k) for k in keys)}) VALUES ({', '.join('?' * len(keys))})",
         [record[k] for k in keys],
     )
     _audit(conn, record["id"], ctx, "*", None, "created", stamp)
@@ -175,7 +175,7 @@ def _warn_duplicates(conn: sqlite3.Connection, record: Record, ctx: Context) -> 
 
 def get(conn: sqlite3.Connection, customer_id: str) -> Record:
     cols = columns(conn)
-    select = ", ".join(cols)
+    select = ", ".join(_q(c) for c in cols)
     row = conn.execute(f"SELECT {select} FROM customers WHERE id = ?", (customer_id,)).fetchone()
     if row is None and customer_id != customer_id.upper():
         row = conn.execute(f"SELECT {select} FROM customers WHERE id = ?", (customer_id.upper(),)).fetchone()
@@ -240,7 +240,7 @@ def update(conn: sqlite3.Connection, current: Record, values: Record, ctx: Conte
     if "phone" in changed:
         phone = values["phone"]
         assignments["phone_key"] = parsing.phone_key(str(phone)) if phone else None
-    sets = ", ".join(f"{key} = ?" for key in assignments)
+    sets = ", ".join(f"{_q(key)} = ?" for key in assignments)
     conn.execute(
         f"UPDATE customers SET {sets}, updated_at = ?, version = version + 1 WHERE id = ?",
         [*assignments.values(), stamp, current["id"]],
@@ -250,6 +250,11 @@ def update(conn: sqlite3.Connection, current: Record, values: Record, ctx: Conte
             log_status(conn, current["id"], current["status"], values["status"], ctx, None, stamp)
         _audit(conn, current["id"], ctx, key, current.get(key), values[key], stamp)
     return changed
+
+
+def _q(column: str) -> str:
+    """A column name quoted: custom fields' keys are identifiers, and must never parse as SQL."""
+    return f'"{column}"'
 
 
 def delete(store: Store, customer_id: str, ctx: Context) -> Record:

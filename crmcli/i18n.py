@@ -46,6 +46,20 @@ REASONS: dict[str, tuple[str, str]] = {
         "is not a valid customer ID (letters, digits, - and _; at most 32)",
         "不是有效的客户编号（字母、数字、- 和 _，最多 32 个）",
     ),
+    "id_sequence": (
+        "looks like a generated ID (prefix, year, sequence) but its sequence has more than {digits} digits (at most {max})",
+        "形如生成的客户编号（前缀+年份+序号），但序号超过 {digits} 位（最大 {max}）",
+    ),
+    "setting_prefix": ("must be 1 to 8 letters A-Z", "必须是 1 到 8 个字母 A-Z"),
+    "setting_months": ("is not a whole number of months from 1 to {max}", "不是 1 到 {max} 之间的整数月数"),
+    "setting_weight": (
+        "{part!r} is not a number from 0 to {max} (nan, inf and huge numbers are refused)",
+        "{part!r} 不是 0 到 {max} 之间的数字（不接受 nan、inf 和过大的数）",
+    ),
+    "setting_map": ("expected KEY=NUMBER pairs separated by commas, not {part!r}", "应为以逗号分隔的 键=数字，而不是 {part!r}"),
+    "setting_map_key": ("{part!r} is not known; known: {allowed}", "{part!r} 未知；可用：{allowed}"),
+    "setting_map_twice": ("{part!r} is given twice", "{part!r} 重复出现"),
+    "setting_threshold": ("has a threshold that is not a number from 0 to {max}", "含有不在 0 到 {max} 之间的阈值"),
     "id_exists": ("is already used by another customer", "已被其他客户使用"),
     "id_in_trash": (
         "is reserved by a customer in the trash (crm trash restore, or crm trash purge)",
@@ -92,6 +106,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "option_retired": ("Retired option {field}.{code}", "已停用选项 {field}.{code}"),
     "option_restored": ("Restored option {field}.{code}", "已恢复选项 {field}.{code}"),
     "config_set": ("{key} = {value}", "{key} = {value}"),
+    "config_unset": ("{key} = {value} (the default)", "{key} = {value}（默认值）"),
+    "config_unset_none": ("{key} was not set; it is {value} (the default)", "{key} 未设置；当前为默认值 {value}"),
+    "setting_invalid": (
+        "warning: the stored setting {key} = {value!r} is invalid; using the default {default!r} "
+        "(fix it with crm config set {key} … or crm config unset {key})",
+        "警告：已保存的设置 {key} = {value!r} 无效；改用默认值 {default!r}"
+        "（用 crm config set {key} … 或 crm config unset {key} 修正）",
+    ),
     "row": ("row {row}", "第 {row} 行"),
 }
 

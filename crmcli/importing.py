@@ -17,12 +17,12 @@ only where that leaves the record unchanged.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
 import json
 import math
 import operator
-import os
 import re
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -213,6 +213,7 @@ class Settings:
     match: tuple[str, ...] = MATCH_KEYS
     skip_invalid: bool = False
     rejects: Path | None = None
+    force: bool = False  # overwrite an existing --rejects file
     dry_run: bool = False
     ignore_unknown: bool = False
     followup_columns: bool | None = None
@@ -858,22 +859,34 @@ def _chunks(rows: Iterator[Row], size: int) -> Iterator[list[Row]]:
 
 
 class _Rejects:
-    """The ``--rejects`` file: the bad rows as they came, plus line and reason columns (0600)."""
+    """The ``--rejects`` file: the bad rows as they came, plus line and reason columns. Written
+    through :func:`crmcli.outputs.private_output` (0600, never over the database or an existing
+    file without ``force``), and put in place only when the import commits."""
 
-    def __init__(self, path: Path | None, headers: Sequence[str], lang: str) -> None:
+    def __init__(
+        self, path: Path | None, headers: Sequence[str], lang: str, *, force: bool = False, db: Path | None = None
+    ) -> None:
+        from . import outputs
+
         self.path = path
         self.lang = lang
         self.handle: IO[str] | None = None
         self.writer: Any = None
         self.headers = list(headers)
+        self.force = force
+        self.protect = outputs.protected(db)
+        self._output: Any = None
+        if path is not None:
+            outputs.check_target(path, force=force, protect=self.protect)  # refuse before importing anything
 
     def write(self, line: int, cells: Sequence[Any], errors: Sequence[ValidationError]) -> None:
         if self.path is None:
             return
         if self.writer is None:
-            fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            os.fchmod(fd, 0o600)
-            self.handle = open(fd, "w", encoding="utf-8-sig", newline="")  # noqa: SIM115 - closed in close()
+            from . import outputs
+
+            self._output = outputs.private_output(self.path, force=self.force, protect=self.protect, encoding="utf-8-sig")
+            self.handle = self._output.__enter__()
             self.writer = csv.writer(self.handle)
             self.writer.writerow([*self.headers, "line", "reason"])
         reason = "; ".join(describe(e, self.lang) for e in errors)
@@ -881,9 +894,19 @@ class _Rejects:
         row += [""] * (len(self.headers) - len(row))
         self.writer.writerow([*row, line, reason])
 
-    def close(self) -> None:
-        if self.handle is not None:
-            self.handle.close()
+    def close(self, commit: bool = True) -> None:
+        """Put the file in place (``commit``), or discard it: the import did not happen."""
+        if self._output is not None:
+            output, self._output = self._output, None
+            if commit:
+                output.__exit__(None, None, None)
+            else:
+                with contextlib.suppress(_Discard):
+                    output.__exit__(_Discard, _Discard(), None)
+
+
+class _Discard(Exception):
+    """Thrown into the rejects output to make it remove its temporary file."""
 
 
 def describe(exc: ValidationError, lang: str) -> str:
@@ -916,8 +939,13 @@ def run_import(
     if plan.target == "customers" and "id" not in plan.keys and "phone" not in plan.keys and "email" not in plan.keys:
         summary.warnings.append("the file has no ID, phone or email column: duplicates cannot be recognised")
     rejects = _Rejects(
-        settings.rejects if settings.skip_invalid and not settings.dry_run else None, source.headers, settings.lang
+        settings.rejects if settings.skip_invalid and not settings.dry_run else None,
+        source.headers,
+        settings.lang,
+        force=settings.force,
+        db=store.path,
     )
+    committed = False
     ctx.command = "import"
     # A bigger page cache for the duration: a dozen indexes over a large batch otherwise thrash
     # SQLite's default 2 MB. Bounded, so memory stays flat however long the file is.
@@ -966,13 +994,14 @@ def run_import(
             )
             if settings.dry_run:
                 raise _DryRun
+        committed = True
     except _DryRun:
         summary.batch = None
     except ImportFailed:
         summary.batch = None
         raise
     finally:
-        rejects.close()
+        rejects.close(commit=committed)
         store.conn.execute(f"PRAGMA cache_size = {int(previous_cache)}")
     if rejects.path is not None and summary.rejected:
         summary.rejects_file = str(rejects.path)

@@ -108,8 +108,12 @@ def write_machine(rows: Iterable[Mapping[str, Any]], fmt: str, out: IO[str], key
     the CSV/TSV columns (JSON keeps every key of each row)."""
     n = 0
     if fmt == "json":
+        # The first row is read before anything is written: a query that fails (at its first
+        # step) leaves stdout empty instead of a dangling "[".
+        rows = iter(rows)
+        first_row = next(rows, None)
         out.write("[")
-        for n, row in enumerate(rows, start=1):
+        for n, row in enumerate(_chain(first_row, rows) if first_row is not None else (), start=1):
             out.write("\n  " if n == 1 else ",\n  ")
             out.write(json.dumps(row, ensure_ascii=False, separators=COMPACT))
         out.write("\n]\n" if n else "]\n")
@@ -142,8 +146,10 @@ def write_json_strings(objects: Iterable[str], fmt: str, out: IO[str]) -> int:
         for n, obj in enumerate(objects, start=1):
             out.write(obj + "\n")
     else:
+        objects = iter(objects)
+        first = next(objects, None)  # before "[": a failing query leaves stdout empty
         out.write("[")
-        for n, obj in enumerate(objects, start=1):
+        for n, obj in enumerate(_chain_text(first, objects) if first is not None else (), start=1):
             out.write("\n  " if n == 1 else ",\n  ")
             out.write(obj)
         out.write("\n]\n" if n else "]\n")
@@ -152,6 +158,11 @@ def write_json_strings(objects: Iterable[str], fmt: str, out: IO[str]) -> int:
 
 
 def _chain(first: Mapping[str, Any], rest: Iterator[Mapping[str, Any]]) -> Iterator[Mapping[str, Any]]:
+    yield first
+    yield from rest
+
+
+def _chain_text(first: str, rest: Iterator[str]) -> Iterator[str]:
     yield first
     yield from rest
 
@@ -194,7 +205,18 @@ def table(
     title: str | None = None,
     caption: str | None = None,
 ) -> int:
-    """Draw a Rich table (CJK widths handled by Rich's cell measurement). Returns the row count."""
+    """Draw a Rich table (CJK widths handled by Rich's cell measurement). Returns the row count.
+    Without colour (pipes, cron, NO_COLOR) the same text is drawn without importing Rich."""
+    if not use_colour(stream or sys.stdout):
+        from . import plaintable
+
+        n, unplain = plaintable.write_table(
+            rows, [(c.key, c.header, c.justify == "right") for c in columns], stream or sys.stdout,
+            title=title, caption=caption,
+        )
+        if unplain is None:
+            return n
+        rows = [dict(zip((c.key for c in columns), cells)) for cells in unplain]
     from rich import box
     from rich.table import Table
 
@@ -216,6 +238,13 @@ def table(
 
 def key_values(pairs: Sequence[tuple[str, str]], *, stream: IO[str] | None = None, title: str | None = None) -> None:
     """A two-column label/value view for ``show``."""
+    if not use_colour(stream or sys.stdout):
+        from . import plaintable
+
+        text = plaintable.key_values_text(pairs, title=title)
+        if text is not None:
+            (stream or sys.stdout).write(text)
+            return
     from rich import box
     from rich.table import Table
 

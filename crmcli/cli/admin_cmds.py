@@ -113,6 +113,18 @@ def config_set(
     typer.echo(i18n.message("config_set", st.lang, key=key, value=stored))
 
 
+@config_app.command("unset", help=h(
+    "Remove a setting so its default applies again: crm config unset stale-months",
+    "删除一个设置，恢复其默认值：crm config unset stale-months",
+))
+def config_unset(key: Annotated[str, typer.Argument(help=h("a setting, e.g. stale-months (crm config list shows all)", "设置名，如 stale-months（crm config list 列出全部）"))]) -> None:
+    from .. import config
+
+    st = state()
+    default, removed = config.unset(st.store(), key)
+    typer.echo(i18n.message("config_unset" if removed else "config_unset_none", st.lang, key=key, value=default))
+
+
 @config_app.command("list", help=h("Show every setting.", "显示全部设置。"))
 def config_list() -> None:
     from .. import config

@@ -14,12 +14,13 @@ import typer
 from typer.core import TyperGroup
 
 from .. import i18n
-from ..errors import CrmError, ParseError, ValidationError
+from ..errors import CrmError, ParseError, ValidationError, shorten
 from ..fields import FIELDS, Field
 from ..storage import Store, open_store, translate
 
 LANG = i18n.detect()
 INTERNAL_ERROR = 70  # sysexits.h EX_SOFTWARE: a bug in crm, not in the input
+ERROR_LINE_MAX = 1000
 
 
 def h(en: str, zh: str) -> str:
@@ -77,7 +78,8 @@ def warn(text: str) -> None:
 
 def error_line(text: str, lang: str) -> str:
     """``Error: …`` / ``错误：…``: what every failed command prints on stderr."""
-    return f"{i18n.message('error', lang)}{'：' if lang == 'zh' else ': '}{text}"
+    # Values are cut where they are quoted (errors.shorten); this bounds whatever slipped through.
+    return f"{i18n.message('error', lang)}{'：' if lang == 'zh' else ': '}{shorten(text, ERROR_LINE_MAX)}"
 
 
 def describe_error(exc: CrmError, lang: str) -> str:
@@ -85,9 +87,9 @@ def describe_error(exc: CrmError, lang: str) -> str:
         from ..fields import BY_KEY
 
         spec = BY_KEY.get(exc.field)
-        name = f"{exc.field} ({spec.label(lang)})" if spec and lang == "zh" else exc.field
+        name = f"{exc.field} ({spec.label(lang)})" if spec and lang == "zh" else shorten(exc.field)
         where = i18n.message("row", lang, row=exc.row) + ": " if exc.row else ""
-        value = "" if exc.value in (None, "") else f" {str(exc.value)!r}"
+        value = "" if exc.value in (None, "") else f" {shorten(exc.value)!r}"
         return f"{where}{name}{value}: {i18n.reason(exc.reason, lang, **exc.details)}"
     missing = getattr(exc, "missing", None)
     if missing:

@@ -168,6 +168,9 @@ def import_file(
             dir_okay=False,
         ),
     ] = None,  # noqa: UP045
+    force: Annotated[
+        bool, typer.Option("--force", help=h("overwrite an existing --rejects file", "覆盖已存在的 --rejects 文件"))
+    ] = False,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", "-n", help=h("validate and report, write nothing", "只校验并报告，不写入"))
     ] = False,
@@ -215,6 +218,7 @@ def import_file(
         match=tuple(m.strip().lower() for m in match.split(",") if m.strip()),
         skip_invalid=skip_invalid,
         rejects=rejects,
+        force=force,
         dry_run=dry_run,
         ignore_unknown=ignore_unknown,
         followup_columns=followup_columns,
@@ -395,8 +399,8 @@ def register(app: typer.Typer) -> None:
                 "--out",
                 "-o",
                 help=h(
-                    "output file (default: stdout); the extension picks the format",
-                    "输出文件（默认标准输出）；扩展名决定格式",
+                    "output file (default: stdout); the extension picks the format; never overwritten without --force",
+                    "输出文件（默认标准输出）；扩展名决定格式；没有 --force 不会覆盖已有文件",
                 ),
             ),
         ] = None,  # noqa: UP045
@@ -486,6 +490,9 @@ def register(app: typer.Typer) -> None:
             typer.Option("--sort", "-s", help=h("sort field (-field: descending)", "排序字段（-字段 为降序）")),
         ] = None,  # noqa: UP045
         reveal: RevealOpt = False,
+        force: Annotated[
+            bool, typer.Option("--force", help=h("overwrite an existing --out file", "覆盖已存在的 --out 文件"))
+        ] = False,
     ) -> None:
         from .. import exporting, options, query
         from .customer_cmds import build_filters
@@ -531,22 +538,24 @@ def register(app: typer.Typer) -> None:
         if contacts:
             if followups:
                 raise UsageError("--contacts and --followups are two exports: give one", zh="--contacts 与 --followups 是两种导出：只能选一个")
-            _export_contacts(store, filters, kind, out, header_mode, reveal, st.lang)
+            _export_contacts(store, filters, kind, out, header_mode, reveal, st.lang, force)
             return
         if out and out != "-":
-            handle = exporting.open_private(out, binary=kind == "xlsx")
-            try:
+            from .. import outputs
+
+            with outputs.private_output(
+                out, force=force, protect=outputs.protected(store.path), binary=kind == "xlsx"
+            ) as handle:
                 n = exporting.export(store, filters, settings, handle, opts, order)
-            finally:
-                handle.close()
             what = h("follow-ups", "跟进记录") if followups else h("customers", "客户")
             err(h(f"Exported {n} {what} to {out}", f"已导出 {n} 条{what}到 {out}"))
         else:
             exporting.export(store, filters, settings, exporting.default_stdout(kind), opts, order)
 
 
-def _export_contacts(store: Any, filters: Any, kind: str, out: Optional[str], headers: str, reveal: bool, lang: str) -> None:
-    from .. import contacts, exporting
+def _export_contacts(store: Any, filters: Any, kind: str, out: Optional[str], headers: str, reveal: bool, lang: str,
+                     force: bool) -> None:
+    from .. import contacts, exporting, outputs
 
     where, params = filters.where()
     rows = contacts.export_rows(store.conn, where, params, reveal)
@@ -555,11 +564,10 @@ def _export_contacts(store: Any, filters: Any, kind: str, out: Optional[str], he
 
         audit.record_reveal(store, [r["customer_id"] for r in rows if r["phone"]], "export --contacts --reveal")
     if out and out != "-":
-        handle = exporting.open_private(out, binary=kind == "xlsx")
-        try:
+        with outputs.private_output(
+            out, force=force, protect=outputs.protected(store.path), binary=kind == "xlsx"
+        ) as handle:
             n = contacts.write_export(rows, kind, handle, headers, lang)
-        finally:
-            handle.close()
         err(h(f"Exported {n} contacts to {out}", f"已导出 {n} 个联系人到 {out}"))
     else:
         contacts.write_export(rows, kind, exporting.default_stdout(kind), headers, lang)
