@@ -44,8 +44,11 @@ class Entry:
 @dataclass
 class Plan:
     entry: Entry
-    lines: list[str] = field(default_factory=list)
-    conflicts: list[str] = field(default_factory=list)
+    lines: list[tuple[str, str]] = field(default_factory=list)  # (English, Chinese)
+    conflicts: list[tuple[str, str]] = field(default_factory=list)
+
+    def say(self, en: str, zh: str) -> None:
+        self.lines.append((en, zh))
 
 
 def entries(conn: sqlite3.Connection, user: str, limit: int = 20) -> list[Entry]:
@@ -90,7 +93,7 @@ def _shown(key: str, value: str | None) -> str:
     return value
 
 
-def conflicts(conn: sqlite3.Connection, change_id: int, customer_ids: list[str], after: int) -> list[str]:
+def conflicts(conn: sqlite3.Connection, change_id: int, customer_ids: list[str], after: int) -> list[tuple[str, str]]:
     """Later changes to these customers, by anyone, that were not themselves undone."""
     found = []
     for cid in customer_ids:
@@ -102,7 +105,8 @@ def conflicts(conn: sqlite3.Connection, change_id: int, customer_ids: list[str],
         ).fetchone()
         if row:
             what = row[2] if row[3] == "*" else f"{row[2]} {row[3]}"
-            found.append(f"{cid} was changed since by {row[0]} at {row[1]} ({what})")
+            found.append((f"{cid} was changed since by {row[0]} at {row[1]} ({what})",
+                          f"{cid} 之后被 {row[0]} 于 {row[1]} 修改（{what}）"))
     return found
 
 
@@ -110,7 +114,8 @@ def plan(conn: sqlite3.Connection, entry: Entry) -> Plan:
     """What undoing ``entry`` will do, and what stands in its way."""
     result = Plan(entry)
     if entry.kind == "import":
-        result.lines.append(f"import batch {entry.id}: {entry.summary} — remove what it added, revert what it updated")
+        result.say(f"import batch {entry.id}: {entry.summary} — remove what it added, revert what it updated",
+                   f"导入批次 {entry.id}：{entry.summary} —— 删除其新增的客户，还原其更新")
         return result
     from . import merge
 
@@ -118,22 +123,25 @@ def plan(conn: sqlite3.Connection, entry: Entry) -> Plan:
     touched = list(dict.fromkeys(r[1] for r in rows))
     merged = merge.for_change(conn, entry.id)
     if merged is not None:
-        result.lines.append(f"{merged['other_id']}: back from the trash, with what the merge moved into {merged['keep_id']}")
+        result.say(f"{merged['other_id']}: back from the trash, with what the merge moved into {merged['keep_id']}",
+                   f"{merged['other_id']}：从回收站恢复，合并转到 {merged['keep_id']} 的内容一并转回")
     for _, cid, key, old, new in rows:
         if key == "*" and new == "deleted" and merged is None:
-            result.lines.append(f"{cid}: back from the trash")
+            result.say(f"{cid}: back from the trash", f"{cid}：从回收站恢复")
         elif key == "*" and new == "undeleted":
-            result.lines.append(f"{cid}: back into the trash")
+            result.say(f"{cid}: back into the trash", f"{cid}：重新移入回收站")
         elif key == "followups":
-            result.lines.append(f"{cid}: follow-up {new} removed")
+            result.say(f"{cid}: follow-up {new} removed", f"{cid}：删除跟进 {new}")
         elif key not in ("*",) and key in BY_KEY:
-            result.lines.append(f"{cid} {key}: {_shown(key, new)} → {_shown(key, old)}")
+            line = f"{cid} {key}: {_shown(key, new)} → {_shown(key, old)}"
+            result.say(line, f"{cid} {BY_KEY[key].zh}：{_shown(key, new)} → {_shown(key, old)}")
         elif key == "tags":
-            result.lines.append(f"{cid} tags: {new or '—'} → {old or '—'}")
+            result.say(f"{cid} tags: {new or '—'} → {old or '—'}", f"{cid} 标签：{new or '—'} → {old or '—'}")
         elif key == "contacts":
             from .contacts import describe
 
-            result.lines.append(f"{cid} contact {'removed' if new else 'back'}: {describe(new or old)}")
+            result.say(f"{cid} contact {'removed' if new else 'back'}: {describe(new or old)}",
+                       f"{cid} 联系人{'删除' if new else '恢复'}：{describe(new or old)}")
     after = max((r[0] for r in rows), default=0)
     result.conflicts = conflicts(conn, entry.id, touched, after)
     return result
@@ -201,8 +209,9 @@ def undo(store: Store, entry: Entry, ctx: Context) -> Plan:
                            zh=f"变更 {entry.id} 已于 {current.undone_at} 撤销")
         result = plan(conn, entry)
         if result.conflicts:
-            shown = "; ".join(result.conflicts[:5]) + (" …" if len(result.conflicts) > 5 else "")
-            raise Conflict(f"cannot undo change {entry.id}: {shown}", zh=f"无法撤销变更 {entry.id}：{shown}")
+            more = " …" if len(result.conflicts) > 5 else ""
+            raise Conflict(f"cannot undo change {entry.id}: " + "; ".join(en for en, _ in result.conflicts[:5]) + more,
+                           zh=f"无法撤销变更 {entry.id}：" + "；".join(zh for _, zh in result.conflicts[:5]) + more)
         undo_id = changes.start(conn, ctx, "undo", f"undo {entry.id}: {entry.summary}", entry.customers, undoes=entry.id)
         revert_change(conn, entry.id, ctx)
         changes.mark_undone(conn, entry.id, undo_id)

@@ -89,6 +89,8 @@ def test_undo_refuses_when_someone_else_changed_the_customer(crm, add, isolated_
     before = _dump(isolated_env)
     result = crm("undo", "--yes")
     assert result.exit_code == 4 and "bob" in result.stderr and cid in result.stderr
+    in_chinese = crm("--lang", "zh", "undo", "--yes")
+    assert in_chinese.exit_code == 4 and "之后被 bob" in in_chinese.stderr and "张经理 → 李经理" not in in_chinese.stderr
     assert _dump(isolated_env) == before
 
 
@@ -112,7 +114,7 @@ def test_undo_list_formats_and_chinese(crm, add):
     assert rows[0]["command"] == "edit" and rows[0]["customers"] == 1 and rows[0]["undone_at"] is None
     assert "命令" in crm.ok("--lang", "zh", "undo", "--list")
     result = crm("--lang", "zh", "undo")
-    assert "撤销变更" in result.stderr
+    assert "撤销变更" in result.stderr and "跟进人：李经理 → 张经理" in result.stderr
 
 
 def test_undo_tags_and_contacts(crm, add):

@@ -199,7 +199,7 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one function per command
     ))
     def status_(
         customer_ids: Annotated[list[str], typer.Argument(metavar="ID...", help=h("customer IDs; - reads them from stdin, one a line", "客户编号；- 表示从标准输入逐行读取"), autocompletion=complete_ids)],
-        new_status: Annotated[str, typer.Argument(metavar="NEW_STATUS", help=h("potential, intent, active, paused, lost (or the label)", "潜在客户、意向客户、合作中、暂停合作、流失客户（或代码）"), autocompletion=option_completer("status"))],
+        new_status: Annotated[str, typer.Argument(metavar="NEW_STATUS", help=h("potential, intent, active, paused, lost (or the label)", "状态代码或名称（如 active、合作中）"), autocompletion=option_completer("status"))],
         note: Annotated[Optional[str], typer.Option("--note", help=h("why it changed", "变更原因"))] = None,  # noqa: UP045
         yes: Annotated[bool, typer.Option("--yes", "-y", help=h("do not ask before changing several customers", "修改多个客户时不再确认"))] = False,
     ) -> None:

@@ -183,9 +183,9 @@ def register_merge(app: typer.Typer) -> None:
     @app.command("duplicates", help=h(
         "List likely duplicate customers, for crm merge: the same phone, the same e-mail (any case), the same name once "
         "company suffixes and punctuation are dropped (有限公司, Co., Ltd.), or similar names (character bigrams, each name "
-        "compared with its 4 neighbours in sorted order, so 100k customers take about a second; groups over 20 are skipped).",
+        "compared with its 4 neighbours in sorted order, so the time grows linearly: a few seconds at 100k customers; groups over 20 are skipped).",
         "列出可能重复的客户，供 crm merge 使用：电话相同、邮箱相同（不分大小写）、去掉公司后缀和标点后名称相同"
-        "（有限公司、Co., Ltd.），或名称相似（按字符二元组比较，每个名称只与排序后相邻的 4 个比较，10 万客户约一秒；"
+        "（有限公司、Co., Ltd.），或名称相似（按字符二元组比较，每个名称只与排序后相邻的 4 个比较，耗时随客户数线性增长：10 万客户约几秒；"
         "超过 20 个的组跳过）。",
     ))
     def duplicates_(
@@ -248,13 +248,13 @@ def register_undo(app: typer.Typer) -> None:
                  f"变更 {entry.id}" if entry.kind == "change" else f"导入批次 {entry.id}")
         err(t(f"Undo {what} ({entry.command}, {entry.at}): {entry.summary}",
               f"撤销{what}（{entry.command}，{entry.at}）：{entry.summary}"))
-        for line in plan.lines[:20]:
-            err("  " + line)
+        for en, zh in plan.lines[:20]:
+            err("  " + t(en, zh))
         if len(plan.lines) > 20:
             err(t(f"  … and {len(plan.lines) - 20} more", f"  …… 另有 {len(plan.lines) - 20} 项"))
         if plan.conflicts:
-            shown = "; ".join(plan.conflicts[:5])
-            raise Conflict(f"cannot undo {what}: {shown}", zh=f"无法撤销{what}：{shown}")
+            raise Conflict(f"cannot undo {what}: " + "; ".join(en for en, _ in plan.conflicts[:5]),
+                           zh=f"无法撤销{what}：" + "；".join(zh for _, zh in plan.conflicts[:5]))
         confirm(f"Undo {what}?", f"撤销{what}？", yes=yes, what_en="undo", what_zh="撤销")
         undo.undo(store, entry, ctx)
         typer.echo(t(f"Undid {what}: {entry.summary}", f"已撤销{what}：{entry.summary}"))
