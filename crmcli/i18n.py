@@ -62,8 +62,8 @@ REASONS: dict[str, tuple[str, str]] = {
     "setting_threshold": ("has a threshold that is not a number from 0 to {max}", "含有不在 0 到 {max} 之间的阈值"),
     "id_exists": ("is already used by another customer", "已被其他客户使用"),
     "id_in_trash": (
-        "is reserved by a customer in the trash (crm trash restore, or crm trash purge)",
-        "已被回收站中的客户占用（crm trash restore 恢复，或 crm trash purge 清除）",
+        "is reserved by a deleted customer (crm trash list; deleted IDs are never reused)",
+        "已被已删除的客户占用（见 crm trash list；删除客户的编号不会再被使用）",
     ),
     "age_format": ("is not an age such as 30d, 2w, 6m or 1y", "不是时长（如 30d、2w、6m、1y）"),
     "tag_control": ("contains a control character", "含有控制字符"),

@@ -147,10 +147,12 @@ def m007_trash_and_changes(db: Database) -> None:
     rows of every table that refers to it in ``related``), so no query of ``customers`` can ever
     see it again and ``crm trash restore`` can put it back. A trigger keeps a trashed ID reserved:
     nothing can insert a customer with it. ``changes`` groups the audit rows of one command (a
-    bulk edit, a merge…) into one unit ``crm undo`` reverts; ``merges`` records what a merge moved."""
+    bulk edit, a merge…) into one unit ``crm undo`` reverts; ``merges`` records what a merge moved.
+    A purge empties a trash row but keeps it (``purged_at``) as a tombstone: the ID stays reserved,
+    so a new customer never inherits the audit trail of a purged one."""
     db["trash_customers"].create(
         {"id": str, "name": str, "owner": str, "deleted_at": str, "deleted_by": str, "note": str,
-         "change_id": int, "record": str, "related": str},
+         "change_id": int, "record": str, "related": str, "purged_at": str},
         pk="id",
         not_null={"name", "deleted_at", "record", "related"},
     )

@@ -103,9 +103,10 @@ def restore_in(conn: sqlite3.Connection, customer_id: str, ctx: Context) -> Reco
     an id was taken meanwhile (SQLite reuses the highest id of a table); columns dropped since are
     left out, columns added since stay empty."""
     key = customer_id.strip()
-    row = conn.execute("SELECT id, record, related FROM trash_customers WHERE id = ?", (key,)).fetchone()
+    sql = "SELECT id, record, related FROM trash_customers WHERE id = ? AND purged_at IS NULL"
+    row = conn.execute(sql, (key,)).fetchone()
     if row is None and key != key.upper():
-        row = conn.execute("SELECT id, record, related FROM trash_customers WHERE id = ?", (key.upper(),)).fetchone()
+        row = conn.execute(sql, (key.upper(),)).fetchone()
     if row is None:
         raise NotFound(f"no customer {customer_id} in the trash", zh=f"回收站中没有客户 {customer_id}")
     cid, record, related = row[0], json.loads(row[1]), json.loads(row[2])
@@ -146,7 +147,8 @@ def listing(conn: sqlite3.Connection) -> list[Trashed]:
     """The trash, most recently deleted first, with the number of follow-ups each took along."""
     out = []
     for cid, name, owner, at, by, note, related in conn.execute(
-        'SELECT id, name, owner, deleted_at, deleted_by, note, related FROM trash_customers ORDER BY deleted_at DESC, id'
+        "SELECT id, name, owner, deleted_at, deleted_by, note, related FROM trash_customers WHERE purged_at IS NULL "
+        "ORDER BY deleted_at DESC, id"
     ):
         followups = len(json.loads(related).get("followups", []))
         out.append(Trashed(cid, name, owner, at, by, note, followups))
@@ -189,14 +191,21 @@ def _local_date(stamp: str) -> date:
 
 
 def purge(store: Store, entries: Sequence[Trashed], ctx: Context) -> int:
-    """Remove trash entries for good. The audit trail keeps a ``purged`` row for each."""
+    """Erase trash entries for good: the customer's data and its rows are gone, its ID stays
+    reserved (an empty tombstone row). The audit trail keeps a ``purged`` row for each."""
     with store.write() as conn:
         stamp = clock.now_utc()
         for entry in entries:
-            conn.execute("DELETE FROM trash_customers WHERE id = ?", (entry.id,))
+            conn.execute(
+                "UPDATE trash_customers SET name = '', owner = NULL, note = NULL, record = '{}', related = '{}', "
+                "purged_at = ? WHERE id = ?",
+                (stamp, entry.id),
+            )
             _audit(conn, entry.id, ctx, "*", entry.name, PURGED, stamp)
     return len(entries)
 
 
 def is_trashed(conn: sqlite3.Connection, customer_id: str) -> bool:
-    return conn.execute("SELECT 1 FROM trash_customers WHERE id = ?", (customer_id,)).fetchone() is not None
+    return conn.execute(
+        "SELECT 1 FROM trash_customers WHERE id = ? AND purged_at IS NULL", (customer_id,)
+    ).fetchone() is not None

@@ -105,6 +105,11 @@ def test_purge_older_than(crm, add, isolated_env, monkeypatch):
     assert [e["id"] for e in crm.json("trash", "list")] == [recent]
     rows = conn.execute("SELECT new FROM audit_log WHERE customer_id = ? ORDER BY id", (old,)).fetchall()
     assert rows[-1] == ("purged",)
+    tomb = conn.execute("SELECT name, record, related, purged_at FROM trash_customers WHERE id = ?", (old,)).fetchone()
+    assert tomb[:3] == ("", "{}", "{}") and tomb[3]  # the data is gone, the ID stays reserved
+    assert crm("trash", "restore", old).exit_code == 3
+    again = crm(*add_args(id=old, phone="13900000007"))
+    assert again.exit_code == 2 and "never reused" in again.stderr
 
 
 def test_restore_unknown_is_not_found(crm):

@@ -128,3 +128,15 @@ def test_undo_tags_and_contacts(crm, add):
     assert crm.json("contact", "list", cid) == []
     crm.ok("undo", "--yes")
     assert crm.json("show", cid)["tags"] == []
+
+
+def test_undo_trash_restore_puts_it_back_in_the_trash(crm, add):
+    cid = add()
+    crm.ok("log", cid, "报价")
+    crm.ok("delete", cid, "--yes")
+    crm.ok("trash", "restore", cid)
+    crm.ok("undo", "--yes")
+    assert crm.json("list") == []
+    assert [(e["id"], e["followups"]) for e in crm.json("trash", "list")] == [(cid, 1)]
+    crm.ok("undo", "--yes")  # the delete itself
+    assert [r["id"] for r in crm.json("list")] == [cid]
