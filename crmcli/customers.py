@@ -38,6 +38,9 @@ class MissingFields(UsageError):
         self.missing = missing
 
 
+NAME_KEYS = frozenset({"name", "contact"})
+
+
 def clean_value(key: str, raw: object, options: OptionSet, *, allow_retired: bool = False) -> object:
     """Turn one user-supplied value into its stored form, or raise ValidationError naming it."""
     spec = BY_KEY.get(key)
@@ -48,6 +51,8 @@ def clean_value(key: str, raw: object, options: OptionSet, *, allow_retired: boo
     if raw is None:
         return None
     text = str(raw).strip()
+    if key in NAME_KEYS:
+        text = parsing.normalize_name(text)  # so that search finds "徐  清" as 徐清
     if text == "":
         return None
     try:
@@ -160,8 +165,19 @@ def insert(conn: sqlite3.Connection, values: Record, ctx: Context) -> Record:
     return {key: record.get(key) for key in columns()}
 
 
+def email_key(email: str) -> str:
+    """What e-mail duplicates are compared by: the address with ASCII letters lower-cased, as
+    SQLite's ``lower()`` does (the index ``idx_customers_email_lower`` is on that)."""
+    return email.lower() if email.isascii() else "".join(c.lower() if c.isascii() else c for c in email)
+
+
+EMAIL_MATCH = "lower(email)"
+"""The SQL expression e-mail duplicates are matched on (indexed by migration 011)."""
+
+
 def _warn_duplicates(conn: sqlite3.Connection, record: Record, ctx: Context) -> None:
-    checks = (("phone_key", record.get("phone_key")), ("email", record.get("email")))
+    email = record.get("email")
+    checks = (("phone_key", record.get("phone_key")), (EMAIL_MATCH, email_key(email) if email else None))
     for column, value in checks:
         if not value:
             continue
@@ -211,6 +227,10 @@ def edit(
             # A retired custom field keeps its values but takes no new ones.
             if BY_KEY[key].custom and not BY_KEY[key].editable and value != current[key]:
                 raise ValidationError(key, value, "field_retired")
+        if "last_followup" in values:
+            from .followups import check_edit_last_followup  # followups builds on this module
+
+            check_edit_last_followup(current["last_followup"], values["last_followup"])
         if expected_version is not None and current["version"] != expected_version:
             theirs = [k for k, v in values.items() if current[k] != v]
             raise Conflict(

@@ -77,7 +77,8 @@ class ValidationError(UsageError):
     ) -> None:
         super().__init__(f"{shorten(field)}: {shorten(value)!r}: {reason}")
         self.field = field
-        self.value = value
+        # Only ever shown, cut short: an import keeps thousands of these, a cell may be 1 MiB.
+        self.value = shorten(value, 200) if isinstance(value, str) else value
         self.reason = reason
         self.row = row
         self.details = details or {}
@@ -103,3 +104,4 @@ class StoreError(CrmError):
     """The database file cannot be used: corrupt, not SQLite, too new, read-only, disk full."""
 
     exit_code = 6
+

@@ -33,7 +33,7 @@ from .options import OptionSet
 from .query import Filters, order_by
 from .storage import Store
 
-FORMATS = ("csv", "tsv", "xlsx", "json", "jsonl")
+FORMATS = ("csv", "tsv", "xlsx", "json", "jsonl", "vcf")
 EXPORT_COLUMNS = PORTABLE_COLUMNS
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 LOST_FILL = "FFC7CE"
@@ -53,7 +53,7 @@ class ExportSettings:
     lang: str = "en"
 
 
-EXTENSIONS = {".csv": "csv", ".tsv": "tsv", ".xlsx": "xlsx", ".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl"}
+EXTENSIONS = {".csv": "csv", ".tsv": "tsv", ".xlsx": "xlsx", ".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl", ".vcf": "vcf"}
 
 
 def format_for(path: str | None, explicit: str | None) -> str:
@@ -160,6 +160,12 @@ def export(
     keys: Sequence[str] = FOLLOWUP_KEYS if settings.followups else export_columns(store)
     rows = followup_rows(store, filters) if settings.followups else customer_rows(store, filters, order)
     fmt = settings.fmt
+    if fmt == "vcf":
+        from .vcard import write_vcards
+
+        if settings.followups:
+            raise UsageError("a vCard export holds customers, not --followups")
+        return write_vcards(rows, out, reveal=settings.reveal)
     if fmt == "xlsx":
         return _write_xlsx(rows, keys, settings, out, options)
     if fmt in ("json", "jsonl"):

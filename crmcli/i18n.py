@@ -60,6 +60,11 @@ REASONS: dict[str, tuple[str, str]] = {
     "setting_map_key": ("{part!r} is not known; known: {allowed}", "{part!r} 未知；可用：{allowed}"),
     "setting_map_twice": ("{part!r} is given twice", "{part!r} 重复出现"),
     "setting_threshold": ("has a threshold that is not a number from 0 to {max}", "含有不在 0 到 {max} 之间的阈值"),
+    "followup_future": ("lies in the future (today is {today})", "在未来（今天是 {today}）"),
+    "followup_backwards": (
+        "would move the last follow-up date backwards (it is {current}); log the follow-up instead",
+        "会让最近跟进时间倒退（当前为 {current}）；请改为记录跟进",
+    ),
     "id_exists": ("is already used by another customer", "已被其他客户使用"),
     "id_in_trash": (
         "is reserved by a deleted customer (crm trash list; deleted IDs are never reused)",
@@ -115,7 +120,20 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "（用 crm config set {key} … 或 crm config unset {key} 修正）",
     ),
     "row": ("row {row}", "第 {row} 行"),
+    "argument_not_utf8": (
+        "argument {position}{after} is not valid UTF-8: '{value}'",
+        "第 {position} 个参数{after}不是有效的 UTF-8：'{value}'",
+    ),
+    "number_too_large": (
+        "a number given is too large (beyond what can be stored or counted)",
+        "给出的数字过大（超出可存储或计算的范围）",
+    ),
 }
+
+
+def pick(lang: str, en: str, zh: str) -> str:
+    """The text in ``lang`` of a message written in place (both texts given)."""
+    return zh if lang == "zh" else en
 
 
 def message(key: str, lang: str, /, **params: object) -> str:

@@ -143,7 +143,7 @@ def temp_name(target: Path) -> str:
     return f".{target.name}.{os.getpid()}."
 
 
-def _publish(tmp: Path, target: Path, force: bool) -> None:
+def publish(tmp: Path, target: Path, force: bool) -> None:
     """Move the finished ``tmp`` onto ``target``; without ``force``, never over a file that appeared meanwhile."""
     if force:
         os.replace(tmp, target)
@@ -161,6 +161,15 @@ def _publish(tmp: Path, target: Path, force: bool) -> None:
         os.replace(tmp, target)
         return
     tmp.unlink()
+
+
+def fsync_file(path: Path) -> None:
+    with contextlib.suppress(OSError):
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
 
 
 def fsync_dir(directory: Path) -> None:
@@ -210,7 +219,7 @@ def private_output(
             fh.flush()
             os.fsync(fh.fileno())
         check_target(target.path, force=force, protect=guarded)  # still not the database, still free
-        _publish(tmp, target.path, force)
+        publish(tmp, target.path, force)
         fsync_dir(directory)
     except OSError as exc:
         with contextlib.suppress(OSError):

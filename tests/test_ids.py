@@ -161,5 +161,5 @@ def test_import_of_the_bad_id_is_refused_and_undo_of_an_old_one_leaves_generatio
     conn.execute("UPDATE customers SET id = ? WHERE batch_id = ?", (f"XS{year}9223372036854775807", batch))
     conn.execute("UPDATE id_sequences SET last = 9223372036854775807")
     conn.commit()
-    crm.ok("import", "undo", str(batch))
+    crm.ok("import", "undo", str(batch), "--yes")
     assert crm.ok(*add_args(phone="13900000000")).strip() == f"XS{year}002"

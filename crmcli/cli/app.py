@@ -9,7 +9,7 @@ from typing import Annotated, Optional
 import typer
 
 from .. import __version__
-from .common import CrmGroup, h, reset_state, state
+from .common import COMMAND_KEY, CrmGroup, h, reset_state, state
 from .lazy import LazyTyper
 
 app = LazyTyper(
@@ -46,22 +46,27 @@ def root(
     st.db = db
     st.lang = i18n.detect(lang)
     st.debug = debug
+    st.command = ctx.meta.setdefault(COMMAND_KEY, [])  # the words of the subcommand, for State.store()
 
 
 @app.command(help=h(
-    "Fill a separate demo database with sample customers (in Chinese) and list them. Your own data is not touched.",
-    "在单独的演示数据库中填入示例客户（中文）并列出。不会影响你自己的数据。",
+    "Fill a separate demo database (default: crm-demo.db beside yours, or --db NEW_FILE) with sample customers "
+    "(in Chinese) and list them. Only a new file or one an earlier demo made is (re)created; your own data is not touched.",
+    "在单独的演示数据库（默认：你的数据库旁的 crm-demo.db，或 --db 新文件）中填入示例客户（中文）并列出。"
+    "只会（重新）创建新文件或之前演示创建的文件；不会影响你自己的数据。",
 ))
 def demo() -> None:
     from .. import clock, customers, options, storage
+    from .. import demo as demo_mod
     from .common import err
 
     st = state()
-    target = st.db or storage.default_path().with_name("crm-demo.db")
-    for suffix in ("", "-wal", "-shm"):
-        Path(str(target) + suffix).unlink(missing_ok=True)
+    target = Path(st.db).expanduser() if st.db else storage.default_path().with_name("crm-demo.db")
+    demo_mod.prepare(target)  # refuses (exit 4) unless the file is new or an earlier demo's
     st.db = target
-    store = st.store()
+    store = st.store(create=True)
+    with store.write() as conn:
+        demo_mod.mark(conn)
     opts = options.load(store)
     ctx = customers.Context.load(store, "demo")
     from ..demo import sample_rows

@@ -21,6 +21,9 @@ from ..storage import Store, open_store, translate
 LANG = i18n.detect()
 INTERNAL_ERROR = 70  # sysexits.h EX_SOFTWARE: a bug in crm, not in the input
 ERROR_LINE_MAX = 1000
+USAGE_MESSAGE_MAX = 200
+# Click's UsageError, the parent of typer.BadParameter (Typer vendors its own copy of Click).
+_ClickUsageError: type[Exception] = typer.BadParameter.__mro__[1]
 
 
 def h(en: str, zh: str) -> str:
@@ -33,11 +36,14 @@ class State:
     db: Path | None = None
     lang: str = LANG
     debug: bool = False
+    command: list[str] = field(default_factory=list)  # filled by CrmGroup.resolve_command
     _store: Store | None = field(default=None, repr=False)
 
-    def store(self) -> Store:
+    def store(self, create: bool | None = None) -> Store:
+        """The open database. A missing file is created only by the commands in ``CREATING``
+        (or when ``create`` says so): reads on a wrong path fail with exit 3."""
         if self._store is None:
-            self._store = open_store(self.db)
+            self._store = open_store(self.db, create=command_path() in CREATING if create is None else create)
             for warning in self._store.warnings:
                 warn(warning)
         return self._store
@@ -46,6 +52,22 @@ class State:
         if self._store is not None:
             self._store.close()
             self._store = None
+
+
+# The writes that make sense on a new database; every other command on a missing file fails
+# with exit 3 instead of creating an empty one (a cron job with a wrong path must not stay silent).
+CREATING = frozenset({
+    "add", "import file", "demo", "backup restore", "config set", "options add", "options rename",
+    "options retire", "fields add", "view save",
+})
+
+
+COMMAND_KEY = "crm.command"  # in click's ctx.meta (one dict shared by the whole context tree)
+
+
+def command_path() -> str:
+    """The running subcommand's words without the program name: ``import file``, ``config set``."""
+    return " ".join(state().command)
 
 
 _current = State()
@@ -100,12 +122,50 @@ def describe_error(exc: CrmError, lang: str) -> str:
     return exc.text(lang)
 
 
+def undecodable_argument(args: Iterable[str]) -> str | None:
+    """The message for the first argument that is not valid UTF-8 (Python hands such bytes over
+    as lone surrogates, which nothing downstream can store or print), or None."""
+    previous = ""
+    for position, arg in enumerate(args, start=1):
+        try:
+            arg.encode("utf-8")
+        except UnicodeEncodeError:
+            shown = shorten(arg.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace"))
+            after = f" (after {previous})" if previous.startswith("-") else ""
+            return i18n.message("argument_not_utf8", LANG, position=position, after=after, value=shown)
+        previous = shorten(arg)
+    return None
+
+
 class CrmGroup(TyperGroup):
     """Turns the project's errors into a message and an exit code; a traceback only with --debug."""
+
+    def resolve_command(self, ctx: Any, args: list[str]) -> Any:
+        name, cmd, rest = super().resolve_command(ctx, args)
+        ctx.meta.setdefault(COMMAND_KEY, []).append(cmd.name if cmd is not None and cmd.name else name)
+        return name, cmd, rest
+
+    def main(self, args: Any = None, *rest: Any, **kwargs: Any) -> Any:
+        problem = undecodable_argument(sys.argv[1:] if args is None else args)
+        if problem is not None:
+            err(error_line(problem, LANG))
+            sys.exit(2)
+        return super().main(args, *rest, **kwargs)
 
     def invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)
+        except _ClickUsageError as exc:
+            # Click quotes the whole value it refused (`--limit` with 5000 digits): cut it.
+            exc.message = shorten(exc.message, USAGE_MESSAGE_MAX)
+            raise
+        except OverflowError:
+            # A number given on the command line beyond what SQLite or a date can hold.
+            st = state(ctx)
+            if st.debug:
+                raise
+            err(error_line(i18n.message("number_too_large", st.lang), st.lang))
+            raise typer.Exit(2) from None
         except CrmError as exc:
             st = state(ctx)
             if st.debug:
