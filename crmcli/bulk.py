@@ -13,9 +13,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from . import changes
-from .customers import Context, Record, clean, columns, get, update
+from .customers import Context, Record, check_edit, clean, columns, get, update
 from .errors import NotFound, UsageError, ValidationError
-from .fields import BY_KEY
 from .options import OptionSet
 from .storage import Store
 
@@ -76,12 +75,7 @@ def edit_many(store: Store, ids: list[str], raw: Mapping[str, object], ctx: Cont
         result.change_id = changes.start(conn, ctx, "edit", _summary("edit", targets, ", ".join(values)), len(targets))
         for cid in targets:
             current = get(conn, cid)
-            for key, value in values.items():
-                # A retired option may stay on a record, but not be newly chosen.
-                if BY_KEY[key].kind == "choice" and value is not None and value != current[key]:
-                    options.resolve(key, str(value))
-                if BY_KEY[key].custom and not BY_KEY[key].editable and value != current[key]:
-                    raise ValidationError(key, value, "field_retired")
+            check_edit(current, values, options)
             changed = update(conn, current, values, ctx)
             if changed:
                 result.changed[cid] = changed

@@ -220,17 +220,7 @@ def edit(
     values = clean(raw, options, allow_retired=True)
     with store.write() as conn:
         current = get(conn, customer_id)
-        for key, value in values.items():
-            # A retired option may stay on a record, but not be newly chosen.
-            if BY_KEY[key].kind == "choice" and value is not None and value != current[key]:
-                options.resolve(key, str(value))
-            # A retired custom field keeps its values but takes no new ones.
-            if BY_KEY[key].custom and not BY_KEY[key].editable and value != current[key]:
-                raise ValidationError(key, value, "field_retired")
-        if "last_followup" in values:
-            from .followups import check_edit_last_followup  # followups builds on this module
-
-            check_edit_last_followup(current["last_followup"], values["last_followup"])
+        check_edit(current, values, options)
         if expected_version is not None and current["version"] != expected_version:
             theirs = [k for k, v in values.items() if current[k] != v]
             raise Conflict(
@@ -244,6 +234,22 @@ def edit(
         changes.drop_if_empty(conn, ctx)
         record = get(conn, current["id"])
     return record, changed
+
+
+def check_edit(current: Record, values: Record, options: OptionSet) -> None:
+    """What an edit may not do to ``current`` beyond what clean_value checks (``crm edit`` of one
+    customer or of many: one rule set)."""
+    for key, value in values.items():
+        # A retired option may stay on a record, but not be newly chosen.
+        if BY_KEY[key].kind == "choice" and value is not None and value != current[key]:
+            options.resolve(key, str(value))
+        # A retired custom field keeps its values but takes no new ones.
+        if BY_KEY[key].custom and not BY_KEY[key].editable and value != current[key]:
+            raise ValidationError(key, value, "field_retired")
+    if "last_followup" in values:
+        from .followups import check_edit_last_followup  # followups builds on this module
+
+        check_edit_last_followup(current["last_followup"], values["last_followup"])
 
 
 def update(conn: sqlite3.Connection, current: Record, values: Record, ctx: Context) -> list[str]:

@@ -87,7 +87,7 @@ def test_import_update_sets_tags_and_import_undo_puts_them_back(crm, add, tmp_pa
     crm.ok("import", str(path), "--on-duplicate", "update")
     assert crm.json("show", a)["tags"] == ["新", "重点"]
     batch = crm.json("import", "batches")[0]["id"]
-    crm.ok("import", "undo", str(batch))
+    crm.ok("import", "undo", str(batch), "--yes")
     assert crm.json("show", a)["tags"] == ["旧"]
 
 
@@ -100,7 +100,7 @@ def test_import_undo_removes_added_customers_with_their_tags(crm, tmp_path, isol
     )
     crm.ok("import", str(path))
     batch = crm.json("import", "batches")[0]["id"]
-    crm.ok("import", "undo", str(batch))
+    crm.ok("import", "undo", str(batch), "--yes")
     assert crm.json("list") == []
     assert sqlite3.connect(isolated_env).execute("SELECT count(*) FROM tags").fetchone() == (0,)
 

@@ -112,7 +112,8 @@ def test_purge_older_than(crm, add, isolated_env, monkeypatch):
     assert again.exit_code == 2 and "never reused" in again.stderr
 
 
-def test_restore_unknown_is_not_found(crm):
+def test_restore_unknown_is_not_found(crm, add):
+    add()
     result = crm("trash", "restore", "XS2024999")
     assert result.exit_code == 3 and "XS2024999" in result.stderr
 
