@@ -117,6 +117,8 @@ class Context:
     prefix: str
     command: str = "add"
     batch_id: int | None = None
+    change_id: int | None = None
+    """The ``changes`` row this command's audit rows belong to (one undoable unit; see changes.py)."""
     warnings: list[str] = field(default_factory=list)
 
     @classmethod
@@ -160,6 +162,8 @@ def insert(conn: sqlite3.Connection, values: Record, ctx: Context) -> Record:
     if explicit:
         if conn.execute("SELECT 1 FROM customers WHERE id = ?", (explicit,)).fetchone():
             raise ValidationError("id", explicit, "id_exists")
+        if conn.execute("SELECT 1 FROM trash_customers WHERE id = ?", (explicit,)).fetchone():
+            raise ValidationError("id", explicit, "id_in_trash")
         ids.note_explicit(conn, str(explicit))
     else:
         record["id"] = ids.next_id(conn, ctx.prefix, int(stamp[:4]))
@@ -233,26 +237,36 @@ def edit(
     values = clean(raw, options, allow_retired=True, region=_region(store, raw))
     with store.write() as conn:
         current = get(conn, customer_id)
-        for key, value in values.items():
-            # A retired option may stay on a record, but not be newly chosen.
-            if BY_KEY[key].kind == "choice" and value is not None and value != current[key]:
-                options.resolve(key, str(value))
-            # A retired custom field keeps its values but takes no new ones.
-            if BY_KEY[key].custom and not BY_KEY[key].editable and value != current[key]:
-                raise ValidationError(key, value, "field_retired")
-        if "last_followup" in values:
-            from .followups import check_edit_last_followup  # followups builds on this module
-
-            check_edit_last_followup(current["last_followup"], values["last_followup"])
+        check_edit(current, values, options)
         if expected_version is not None and current["version"] != expected_version:
             theirs = [k for k, v in values.items() if current[k] != v]
             raise Conflict(
                 f"{current['id']} was changed by someone else (version {expected_version} → "
                 f"{current['version']}); your changes to {', '.join(theirs) or 'it'} were not saved"
             )
+        from . import changes
+
+        changes.start(conn, ctx, "edit", f"edit {current['id']}")
         changed = update(conn, current, values, ctx)
+        changes.drop_if_empty(conn, ctx)
         record = get(conn, current["id"])
     return record, changed
+
+
+def check_edit(current: Record, values: Record, options: OptionSet) -> None:
+    """What an edit may not do to ``current`` beyond what clean_value checks (``crm edit`` of one
+    customer or of many: one rule set)."""
+    for key, value in values.items():
+        # A retired option may stay on a record, but not be newly chosen.
+        if BY_KEY[key].kind == "choice" and value is not None and value != current[key]:
+            options.resolve(key, str(value))
+        # A retired custom field keeps its values but takes no new ones.
+        if BY_KEY[key].custom and not BY_KEY[key].editable and value != current[key]:
+            raise ValidationError(key, value, "field_retired")
+    if "last_followup" in values:
+        from .followups import check_edit_last_followup  # followups builds on this module
+
+        check_edit_last_followup(current["last_followup"], values["last_followup"])
 
 
 def update(conn: sqlite3.Connection, current: Record, values: Record, ctx: Context) -> list[str]:
@@ -287,13 +301,10 @@ def _q(column: str) -> str:
 
 
 def delete(store: Store, customer_id: str, ctx: Context) -> Record:
-    with store.write() as conn:
-        record = get(conn, customer_id)
-        conn.execute("DELETE FROM followups WHERE customer_id = ?", (record["id"],))
-        conn.execute("DELETE FROM status_changes WHERE customer_id = ?", (record["id"],))
-        conn.execute("DELETE FROM customers WHERE id = ?", (record["id"],))
-        _audit(conn, record["id"], ctx, "*", record["name"], "deleted", clock.now_utc())
-    return record
+    """Move one customer, with its follow-ups and history, to the trash (see :mod:`crmcli.trash`)."""
+    from . import trash
+
+    return trash.delete(store, [customer_id], ctx)[0]
 
 
 def log_status(
@@ -321,7 +332,8 @@ def _audit(
     stamp: str,
 ) -> None:
     conn.execute(
-        "INSERT INTO audit_log (customer_id, at, by, command, field, old, new, batch_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO audit_log (customer_id, at, by, command, field, old, new, batch_id, change_id) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             customer_id,
             stamp,
@@ -331,6 +343,7 @@ def _audit(
             None if old is None else str(old),
             None if new is None else str(new),
             ctx.batch_id,
+            ctx.change_id,
         ),
     )
 

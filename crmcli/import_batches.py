@@ -101,9 +101,12 @@ def undo(store: Store, batch: int, ctx: Context, *, force: bool = False) -> Undo
         ).fetchall()
         reverts: dict[str, dict[str, Any]] = {}
         expected: dict[str, dict[str, Any]] = {}
+        tag_reverts: dict[str, str | None] = {}
         for customer_id, key, old, new in changes:
             if customer_id in added_ids:
                 continue
+            if key == "tags":  # its own table: put back below with crmcli.tags
+                tag_reverts.setdefault(customer_id, old)
             reverts.setdefault(customer_id, {}).setdefault(key, _typed(key, old))
             expected.setdefault(customer_id, {})[key] = _typed(key, new)
         for customer_id, fields in expected.items():
@@ -112,6 +115,10 @@ def undo(store: Store, batch: int, ctx: Context, *, force: bool = False) -> Undo
             except NotFound:
                 touched.append(customer_id)
                 continue
+            if "tags" in fields:
+                from .tags import for_customer, join
+
+                current["tags"] = join(for_customer(conn, customer_id)) or None
             if any(current.get(k) != v for k, v in fields.items()):
                 touched.append(customer_id)
         if touched and not force:
@@ -140,6 +147,9 @@ def undo(store: Store, batch: int, ctx: Context, *, force: bool = False) -> Undo
             conn.execute(
                 "DELETE FROM status_changes WHERE customer_id IN (SELECT id FROM customers WHERE batch_id = ?)", params
             )
+            from .tags import delete_for_batch
+
+            delete_for_batch(conn, batch)
             conn.execute(
                 "INSERT INTO audit_log (customer_id, at, by, command, field, old, new, batch_id) "
                 "SELECT id, ?, ?, 'import undo', '*', name, 'deleted', ? FROM customers WHERE batch_id = ?",
@@ -151,7 +161,13 @@ def undo(store: Store, batch: int, ctx: Context, *, force: bool = False) -> Undo
                 current = current_record(conn, customer_id)
             except NotFound:
                 continue
-            if update(conn, current, values, ctx):
+            tags_changed = False
+            if customer_id in tag_reverts:
+                from .tags import set_in, split
+
+                values.pop("tags", None)
+                tags_changed = set_in(conn, customer_id, split(tag_reverts[customer_id]), ctx)
+            if update(conn, current, values, ctx) or tags_changed:
                 result.reverted += 1
         conn.execute("UPDATE import_batches SET undone_at = ? WHERE id = ?", (stamp, batch))
     return result

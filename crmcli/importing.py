@@ -493,8 +493,16 @@ def make_plan(headers: Sequence[str], settings: Settings, options: OptionSet, so
         ignore_unknown=settings.ignore_unknown,
         unformula=source.format in ("csv", "tsv"),
         typed=source.typed,
-        converter=lambda target, key: _converter(target, key, options, settings.mapping, source),
+        converter=lambda target, key: (
+            _tags_converter if key == "tags" else _converter(target, key, options, settings.mapping, source)
+        ),
     )
+
+
+def _tags_converter(raw: Any) -> Any:
+    from .tags import import_value
+
+    return import_value(_text_of(raw))
 
 
 def _converter(target: str, key: str, options: OptionSet, mapping: Mapping_, source: Source) -> Callable[[Any], Any]:
@@ -867,10 +875,18 @@ class _CustomerWriter:
         for key in self.by_other:
             column = "phone_key" if key == "phone" else key
             existing[key] = self._existing(column, [_match_value(key, v) for v in unnamed if v.get(column)])
+        named = [v["id"] for _, v, _ in good if "id" in v]
+        # A trashed customer keeps its ID reserved (crm trash restore must find it free).
+        trashed = {r[0] for r in self.conn.execute(
+            "SELECT id FROM trash_customers WHERE id IN (SELECT value FROM json_each(?))", (json.dumps(named),)
+        )} if named else set()
         pending: dict[tuple[str, str], dict[str, Any]] = {}  # new rows of this chunk, by match key
         inserts: list[dict[str, Any]] = []
         explicit_max: dict[tuple[str, int], int] = {}
         for line, values, cells in good:
+            if trashed and values.get("id") in trashed:
+                bad.append((line, cells, [ValidationError("id", values["id"], "id_in_trash", row=line)]))
+                continue
             match, by = self._match(values, existing, pending)
             if match is not None:
                 problem = self._duplicate(line, values, match, by)
@@ -944,8 +960,13 @@ class _CustomerWriter:
         changes = {k: v for k, v in values.items() if k in BY_KEY and BY_KEY[k].editable and k != "id"}
         if not match.get("_pending"):  # a stored customer: update it, audited
             changed = update(self.conn, match, {k: v for k, v in changes.items() if match.get(k) != v}, self.ctx)
+            if "tags" in values:
+                from .tags import set_in, split
+
+                if set_in(self.conn, match["id"], split(values["tags"]), self.ctx):
+                    changed = [*changed, "tags"]
             if changed:
-                match.update({k: changes[k] for k in changed})
+                match.update({k: changes[k] for k in changed if k in changes})
                 self.summary.updated += 1
             else:
                 self.summary.unchanged += 1
@@ -992,6 +1013,10 @@ class _CustomerWriter:
             conn.executemany(self.insert_sql, [list(map(r.get, self.insert_columns)) for r in records])
         except sqlite3.IntegrityError as exc:
             raise CrmError(f"could not write customers: {exc}") from exc
+        if "tags" in self.plan.keys:
+            from .tags import insert_imported
+
+            insert_imported(conn, records, stamp)
         if followups:
             conn.executemany(
                 'INSERT INTO followups (customer_id, date, content, next_step, next_date, "by", created_at, batch_id) '

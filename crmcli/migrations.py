@@ -183,6 +183,63 @@ def m006_phones_by_libphonenumber(db: Database) -> None:
             ((cid, stamp, who, old, new) for cid, old, new in changed),
         )
     conn.execute("UPDATE customers SET phone_key = crm_phone_key(phone) WHERE phone IS NOT NULL")
+def m007_trash_and_changes(db: Database) -> None:
+    """``crm delete`` moves a customer into ``trash_customers`` (its row as JSON in ``record``, the
+    rows of every table that refers to it in ``related``), so no query of ``customers`` can ever
+    see it again and ``crm trash restore`` can put it back. A trigger keeps a trashed ID reserved:
+    nothing can insert a customer with it. ``changes`` groups the audit rows of one command (a
+    bulk edit, a merge…) into one unit ``crm undo`` reverts; ``merges`` records what a merge moved.
+    A purge empties a trash row but keeps it (``purged_at``) as a tombstone: the ID stays reserved,
+    so a new customer never inherits the audit trail of a purged one."""
+    db["trash_customers"].create(
+        {"id": str, "name": str, "owner": str, "deleted_at": str, "deleted_by": str, "note": str,
+         "change_id": int, "record": str, "related": str, "purged_at": str},
+        pk="id",
+        not_null={"name", "deleted_at", "record", "related"},
+    )
+    db["trash_customers"].create_index(["deleted_at"])
+    db.execute(
+        "CREATE TRIGGER customers_id_not_in_trash BEFORE INSERT ON customers "
+        "WHEN EXISTS (SELECT 1 FROM trash_customers WHERE id = NEW.id) "
+        "BEGIN SELECT RAISE(ABORT, 'customer ID is reserved by a customer in the trash'); END"
+    )
+    db["changes"].create(
+        {"id": int, "at": str, "by": str, "command": str, "summary": str, "customers": int,
+         "undoes": int, "undone_at": str, "undone_by": int},
+        pk="id",
+        not_null={"at", "command", "customers"},
+    )
+    db["changes"].create_index(["by", "id"])
+    db.execute("ALTER TABLE audit_log ADD COLUMN change_id INTEGER")
+    db["audit_log"].create_index(["change_id"])
+    db["merges"].create(
+        {"id": int, "keep_id": str, "other_id": str, "at": str, "by": str, "change_id": int,
+         "moved": str, "undone_at": str},
+        pk="id",
+        not_null={"keep_id", "other_id", "at", "moved"},
+    )
+    db["merges"].create_index(["keep_id"])
+
+
+def m008_tags_and_contacts(db: Database) -> None:
+    """``tags`` (``crm tag``: a customer's labels, one row each) and ``contacts`` (``crm contact``:
+    people besides the main contact, with phones validated and keyed like the main one)."""
+    db["tags"].create(
+        {"customer_id": str, "tag": str, "created_at": str},
+        pk=("customer_id", "tag"),
+        not_null={"created_at"},
+        foreign_keys=[("customer_id", "customers", "id")],
+    )
+    db["tags"].create_index(["tag"])
+    db["contacts"].create(
+        {"id": int, "customer_id": str, "name": str, "title": str, "phone": str, "phone_key": str,
+         "email": str, "created_at": str},
+        pk="id",
+        not_null={"customer_id", "name", "created_at"},
+        foreign_keys=[("customer_id", "customers", "id")],
+    )
+    db["contacts"].create_index(["customer_id"])
+    db["contacts"].create_index(["phone_key"])
 
 
 def m010_database_identity(db: Database) -> None:
@@ -204,6 +261,8 @@ MIGRATIONS: list[Callable[[Database], None]] = [
     m001_initial, m002_last_contact_index, m003_import_batches, m004_custom_fields_and_views,
     m005_drop_unselective_indexes,
     m006_phones_by_libphonenumber,
+    m007_trash_and_changes,
+    m008_tags_and_contacts,
     m010_database_identity,
     m011_email_lower_index,
 ]

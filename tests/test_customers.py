@@ -183,7 +183,7 @@ def test_delete_needs_yes_without_tty_then_deletes(crm, add):
     customer_id = add()
     refused = crm("delete", customer_id)
     assert refused.exit_code == 2 and "--yes" in refused.stderr
-    assert "Deleted" in crm.ok("delete", customer_id, "--yes")
+    assert "to the trash" in crm.ok("delete", customer_id, "--yes")
     assert crm("show", customer_id).exit_code == 3
 
 
