@@ -24,7 +24,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any
 
-from . import clock, config, parsing
+from . import parsing, phones
 from .customers import PORTABLE_COLUMNS, columns
 from .errors import UsageError
 from .fields import BY_KEY, custom_keys
@@ -32,12 +32,14 @@ from .importing import FOLLOWUP_KEYS, FOLLOWUP_LABELS
 from .options import OptionSet
 from .query import Filters, order_by
 from .storage import Store
+from .textsafe import FORMULA_START, csv_cell, neutralise  # noqa: F401 - shared with every CSV listing
 
 FORMATS = ("csv", "tsv", "xlsx", "json", "jsonl", "vcf")
 EXPORT_COLUMNS = PORTABLE_COLUMNS
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 LOST_FILL = "FFC7CE"
-EXTRA_LABELS = {"archived_at": ("归档时间", "Archived at")}
+EXTRA_LABELS = {"archived_at": ("归档时间", "Archived at"), "tags": ("标签", "Tags")}
+TAGS_SQL = "(SELECT group_concat(tag, ';') FROM (SELECT tag FROM tags WHERE customer_id = customers.id ORDER BY tag))"
+"""A customer's tags as one ``;``-separated cell (what ``crm import`` reads back)."""
 
 
 @dataclass
@@ -89,11 +91,6 @@ def _is_stream(path: str) -> bool:
     return not stat.S_ISREG(mode) and not stat.S_ISDIR(mode)
 
 
-def neutralise(value: str) -> str:
-    """Prefix a cell a spreadsheet would run as a formula with ``'``."""
-    if value and value.startswith(FORMULA_START):
-        return "'" + value
-    return value
 
 
 def header_for(key: str, mode: str, followups: bool) -> str:
@@ -109,30 +106,20 @@ def header_for(key: str, mode: str, followups: bool) -> str:
     return zh if mode == "zh" else en
 
 
-def _record_reveal(store: Store, where: str, params: list[Any]) -> None:
-    who = clock.current_user(config.all_values(store).get("user", ""))
-    with store.write() as conn:
-        conn.execute(
-            "INSERT INTO audit_log (customer_id, at, by, command, field, old, new) "
-            f"SELECT id, ?, ?, 'export --reveal', '*', NULL, 'revealed' FROM customers WHERE {where}",
-            [clock.now_utc(), who, *params],
-        )
-
-
 def export_columns(store: Store) -> tuple[str, ...]:
     """The customer columns an export writes: the built-in ones, then this database's custom fields."""
     columns(store.conn)
-    return EXPORT_COLUMNS + custom_keys()
+    return EXPORT_COLUMNS + ("tags",) + custom_keys()  # tags: built-in, so before the custom fields
 
 
 def customer_rows(
     store: Store, filters: Filters, order: list[tuple[str, bool]] | None = None
 ) -> Iterator[dict[str, Any]]:
-    keys = columns(store.conn)  # custom fields included
+    keys = (*columns(store.conn), "tags")  # custom fields included
     where, params = filters.where()
-    sql = f"SELECT {', '.join(keys)} FROM customers WHERE {where} {order_by(order or [])}"
-    for row in store.conn.execute(sql, params):
-        yield dict(zip(keys, row))
+    sql = f"SELECT {', '.join(columns())}, {TAGS_SQL} FROM customers WHERE {where} {order_by(order or [], reveal=filters.reveal)}"
+    cursor = store.conn.execute(sql, params)  # now, not on the first row: a refused query writes nothing
+    return (dict(zip(keys, row)) for row in cursor)
 
 
 def followup_rows(store: Store, filters: Filters) -> Iterator[dict[str, Any]]:
@@ -152,11 +139,12 @@ def export(
     order: list[tuple[str, bool]] | None = None,
 ) -> int:
     """Write the export to ``out`` (text for csv/tsv/json/jsonl, binary for xlsx). Returns rows."""
-    if settings.reveal and not settings.followups:
-        where, params = filters.where()
-        _record_reveal(store, where, params)
     keys: Sequence[str] = FOLLOWUP_KEYS if settings.followups else export_columns(store)
     rows = followup_rows(store, filters) if settings.followups else customer_rows(store, filters, order)
+    if settings.reveal and not settings.followups:
+        from . import audit
+
+        rows = audit.reveal(store, rows, "export --reveal")  # exactly the rows written, each recorded first
     fmt = settings.fmt
     if fmt == "vcf":
         from .vcard import write_vcards
@@ -182,7 +170,7 @@ def _plain(key: str, value: Any, settings: ExportSettings, options: OptionSet, l
     spec = BY_KEY.get(key)
     kind = spec.kind if spec else "text"
     if kind == "phone":
-        return value if settings.reveal else parsing.mask_phone(value)
+        return value if settings.reveal else phones.mask_phone(value)
     if kind == "amount":
         return parsing.format_amount(value)
     if kind == "choice" and labels:
@@ -225,7 +213,7 @@ def _write_csv(
             if value is None:
                 cells.append("")
             else:
-                cells.append(str(value) if key in numbers else neutralise(str(value)))
+                cells.append(str(value) if key in numbers else csv_cell(str(value)))
         writer.writerow(cells)
     out.flush()
     return n

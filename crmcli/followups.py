@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from . import clock, parsing
+from . import clock, parsing, textsafe
 from .customers import Context, Record, _audit, get, log_status, update
 from .errors import ParseError, ValidationError
 from .options import OptionSet
@@ -59,6 +59,10 @@ def _text(name: str, value: str | None, *, required: bool = False) -> str | None
         if required:
             raise ValidationError(name, value, "empty")
         return None
+    try:
+        textsafe.check(text, multiline=name != "by")
+    except ParseError as exc:
+        raise ValidationError(name, value, exc.reason, details=dict(exc.details)) from None
     if required:
         try:
             parsing.check_not_placeholder(text)
@@ -136,8 +140,11 @@ def check_edit_last_followup(current: str | None, new: str | None) -> None:
 
 def log(store: Store, customer_id: str, raw: FollowupInput, ctx: Context, options: OptionSet) -> Record:
     """Validate and store one follow-up; update the customer from it when it is the latest."""
+    from . import changes
+
     values = prepare(raw, options, ctx)
     with store.write() as conn:
+        changes.start(conn, ctx, "log", f"log {customer_id}")
         return log_in(conn, customer_id, values, ctx)
 
 
@@ -225,21 +232,33 @@ def change_status(
 ) -> tuple[Record, str | None]:
     """Set the status (code or label). Returns the record and the previous status, or None when
     the customer already had it (a successful no-op, nothing recorded)."""
+    from . import changes
+
     code = options.resolve("status", new)
     note = _text("note", note)
     with store.write() as conn:
-        current = get(conn, customer_id)
-        old = current["status"]
-        if old == code:
-            return current, None
-        stamp = clock.now_utc()
-        conn.execute(
-            "UPDATE customers SET status = ?, updated_at = ?, version = version + 1 WHERE id = ?",
-            (code, stamp, current["id"]),
-        )
-        log_status(conn, current["id"], old, code, ctx, note, stamp)
-        _audit(conn, current["id"], ctx, "status", old, code, stamp)
-        return get(conn, current["id"]), old
+        changes.start(conn, ctx, "status", f"status {customer_id} {code}")
+        result = change_status_in(conn, customer_id, code, ctx, note)
+        changes.drop_if_empty(conn, ctx)
+        return result
+
+
+def change_status_in(
+    conn: sqlite3.Connection, customer_id: str, code: str, ctx: Context, note: str | None
+) -> tuple[Record, str | None]:
+    """:func:`change_status` inside the caller's transaction, with a resolved code and a checked note."""
+    current = get(conn, customer_id)
+    old = current["status"]
+    if old == code:
+        return current, None
+    stamp = clock.now_utc()
+    conn.execute(
+        "UPDATE customers SET status = ?, updated_at = ?, version = version + 1 WHERE id = ?",
+        (code, stamp, current["id"]),
+    )
+    log_status(conn, current["id"], old, code, ctx, note, stamp)
+    _audit(conn, current["id"], ctx, "status", old, code, stamp)
+    return get(conn, current["id"]), old
 
 
 def status_changes(conn: sqlite3.Connection, customer_id: str) -> list[Record]:
@@ -258,19 +277,55 @@ HISTORY_COLUMNS: tuple[str, ...] = ("when", "type", "by", "summary", "detail", "
 _MIRRORED = {"last_followup", "followup", "next_step", "next_date"}
 
 
-def history(conn: sqlite3.Connection, customer_id: str, options: OptionSet, lang: str = "en") -> list[Record]:
+def _audited_value(field: str, stored: str | None, options: OptionSet, lang: str, reveal: bool) -> tuple[Any, str]:
+    """An audit row's old or new value as (what JSON shows, what the summary shows): phones (any
+    phone-kind field) masked unless ``reveal``, money in yuan, dropdown codes with their labels in
+    the summary; like every other output of crm."""
+    if stored is None:
+        return None, "—"
+    from .fields import BY_KEY
+
+    spec = BY_KEY.get(field)
+    kind = spec.kind if spec else "text"
+    if kind == "phone":
+        value = stored if reveal else parsing.mask_phone(stored)
+        return value, value
+    if kind == "amount":
+        try:
+            fen = int(stored)
+        except ValueError:
+            return stored, stored
+        return parsing.fen_to_yuan(fen), parsing.format_amount(fen)
+    if kind == "choice":
+        return stored, options.label(field, stored, lang)
+    return stored, stored
+
+
+def history(
+    conn: sqlite3.Connection, customer_id: str, options: OptionSet, lang: str = "en", *, reveal: bool = False
+) -> list[Record]:
     """One timeline of follow-ups, status changes and field edits, newest first.
 
     Each entry: ``when`` (the follow-up date, or the event's UTC timestamp), ``type`` (followup,
     status, edit, created, archived, restored, grade), ``by``, a one-line ``summary``, a
     ``detail`` mapping with the entry's own fields, ``command`` and ``at`` (when it was recorded).
-    A back-dated follow-up sits at its date.
+    A back-dated follow-up sits at its date. Old and new phones are masked unless ``reveal`` (which
+    the caller audits); amounts are yuan, dropdowns read as labels in the summary.
     """
+    from .merge import merged_into
+
     record = get(conn, customer_id)
     cid = record["id"]
-    audit = conn.execute(
-        'SELECT id, at, "by", command, field, old, new FROM audit_log WHERE customer_id = ? ORDER BY id', (cid,)
+    # Customers merged into this one keep their audit rows under their own IDs (the trail is
+    # append-only): their history is this customer's too, each line naming its first ID.
+    sources = [cid, *merged_into(conn, cid)]
+    audit_rows = conn.execute(
+        'SELECT id, at, "by", command, field, old, new, customer_id FROM audit_log '
+        f"WHERE customer_id IN ({', '.join('?' * len(sources))}) ORDER BY id",
+        sources,
     ).fetchall()
+    origin = {r[0]: r[7] for r in audit_rows}
+    audit = [r[:7] for r in audit_rows]
     # Timestamps have one-second resolution, so events of one command share them. The audit log's
     # ids give the true order: status changes and follow-ups borrow the id of their audit rows.
     status_seq: dict[tuple[str, str], float] = {}
@@ -331,7 +386,15 @@ def history(conn: sqlite3.Connection, customer_id: str, options: OptionSet, lang
             continue  # shown as the status change / the follow-up itself
         if field == "*":
             kind = "created" if new == "created" else str(new)
-            summary = kind
+            summary = f"{kind}: {old}" if old and new in ("merged", "merged-into", "purged") else kind
+        elif field == "tags":
+            kind = "tags"
+            summary = f"tags: {old or '—'} → {new or '—'}"
+        elif field == "contacts":
+            from .contacts import describe
+
+            kind = "contact"
+            summary = ("contact added: " + describe(new)) if new else ("contact removed: " + describe(old))
         elif command in ("archive", "restore"):
             if field != "archived":
                 continue
@@ -339,16 +402,20 @@ def history(conn: sqlite3.Connection, customer_id: str, options: OptionSet, lang
             summary = kind
         else:
             kind = "grade" if command == "grade-recompute" else "edit"
-            summary = f"{field}: {old if old is not None else '—'} → {new if new is not None else '—'}"
+            old, old_text = _audited_value(field, old, options, lang, reveal)
+            new, new_text = _audited_value(field, new, options, lang, reveal)
+            summary = f"{field}: {old_text} → {new_text}"
         entry = {
             "when": at,
             "type": kind,
             "by": by,
             "summary": summary,
-            "detail": {"field": field, "old": old, "new": new},
+            "detail": {"field": field, "old": old, "new": new} if field != "contacts" else {"field": field},
             "command": command,
             "at": at,
         }
+        if origin[aid] != cid:
+            entry["summary"] = f"[{origin[aid]}] {summary}"
         entries.append((at, float(aid), entry))
     entries.sort(key=lambda e: (e[0], e[1]), reverse=True)
     return [entry for _, _, entry in entries]

@@ -29,10 +29,19 @@ def detect(explicit: str | None = None, argv: list[str] | None = None) -> str:
     return "en"
 
 
-# Validation reasons not owned by the parsers (those live in parsing.REASONS).
+# Validation reasons not owned by the parsers (those live in parsing.REASONS and phones.REASONS).
 REASONS: dict[str, tuple[str, str]] = {
     "required": ("is required", "为必填项"),
     "too_long": ("is longer than {max_len} characters", "超过 {max_len} 个字符"),
+    "masked_partial": (
+        "matches part of a masked field, which would reveal its hidden digits; give the whole number "
+        "({field}=NUMBER), or add --reveal (recorded in the audit trail)",
+        "对打码字段做部分匹配会泄露被隐藏的数字；请给出完整号码（{field}=号码），或加 --reveal（会记入审计记录）",
+    ),
+    "control_char": (
+        "contains the control character {char} (escape codes, bidi overrides and other invisible controls are refused)",
+        "包含控制字符 {char}（不接受转义序列、双向文字覆盖符等不可见控制字符）",
+    ),
     "option_unknown": ("is not an allowed value; allowed: {allowed}", "不是允许的值；可选：{allowed}"),
     "option_retired": (
         "is a retired option, not allowed for new values; allowed: {allowed}",
@@ -66,6 +75,13 @@ REASONS: dict[str, tuple[str, str]] = {
         "会让最近跟进时间倒退（当前为 {current}）；请改为记录跟进",
     ),
     "id_exists": ("is already used by another customer", "已被其他客户使用"),
+    "id_in_trash": (
+        "is reserved by a deleted customer (crm trash list; deleted IDs are never reused)",
+        "已被已删除的客户占用（见 crm trash list；删除客户的编号不会再被使用）",
+    ),
+    "age_format": ("is not an age such as 30d, 2w, 6m or 1y", "不是时长（如 30d、2w、6m、1y）"),
+    "tag_control": ("contains a control character", "含有控制字符"),
+    "tag_separator": ("contains ';', which separates tags", "含有用于分隔标签的 ;"),
     "unknown_field": ("is not a field; fields: {fields}", "不是字段；可用字段：{fields}"),
     "not_editable": ("cannot be set by hand", "不能手动设置"),
     "masked_phone": ("is a masked phone number; export with --reveal to re-import", "是打码的电话号码；请用 --reveal 导出后再导入"),
@@ -89,8 +105,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "added": ("Added {id} {name}", "已添加 {id} {name}"),
     "updated": ("Updated {id}: {fields}", "已更新 {id}：{fields}"),
     "unchanged": ("{id}: nothing changed", "{id}：没有变化"),
-    "deleted": ("Deleted {id} {name}", "已删除 {id} {name}"),
-    "delete_confirm": ("Delete {id} {name} and its follow-ups?", "删除 {id} {name} 及其跟进记录？"),
+    "deleted": ("Moved {id} {name} to the trash", "已将 {id} {name} 移入回收站"),
+    "delete_confirm": ("Move {id} {name} and its follow-ups to the trash?", "将 {id} {name} 及其跟进记录移入回收站？"),
     "aborted": ("Aborted; nothing changed.", "已取消；没有任何更改。"),
     "not_found": ("no customer {id}", "没有客户 {id}"),
     "missing_required": (
@@ -130,14 +146,18 @@ def pick(lang: str, en: str, zh: str) -> str:
 
 
 def message(key: str, lang: str, /, **params: object) -> str:
+    from .textsafe import escape
+
     en, zh = MESSAGES[key]
-    return (zh if lang == "zh" else en).format(**params)
+    # A stored name may hold control characters (an older database, raw SQL): never print them raw.
+    return (zh if lang == "zh" else en).format(**{k: escape(v) if isinstance(v, str) else v for k, v in params.items()})
 
 
 def reason(key: str, lang: str, /, **details: object) -> str:
     from .parsing import REASONS as PARSE_REASONS
+    from .phones import REASONS as PHONE_REASONS
 
-    en, zh = REASONS.get(key) or PARSE_REASONS.get(key) or (key, key)
+    en, zh = REASONS.get(key) or PARSE_REASONS.get(key) or PHONE_REASONS.get(key) or (key, key)
     text = zh if lang == "zh" else en
     try:
         return text.format(**details)

@@ -30,10 +30,16 @@ class Filters:
     text: str | None = None
     text_indexed: bool = True
     """Whether ``text`` may use the search index (False for a database opened without it)."""
+    tags: list[str] = field(default_factory=list)
+    """``--tag``: customers carrying any of these tags."""
     archived: str = "exclude"  # exclude | only | all
     conditions: list[tuple[str, str, object]] = field(default_factory=list)
     """``--where``: (field key, operator, stored value); operators ``= != >= <= ~ in``; any field,
     custom ones included. ``=``/``!=`` with None test for empty."""
+    reveal = False
+    """Set (not a field, so never saved with a view) by a command that shows phones unmasked under
+    ``--reveal``, which it audits: only then may a condition match part of a phone (see
+    :func:`condition_sql`)."""
 
     def where(self) -> tuple[str, list[object]]:
         clauses: list[str] = []
@@ -60,12 +66,15 @@ class Filters:
             if value is not None:
                 clauses.append(f"{column} {op} ?")
                 params.append(value)
+        if self.tags:
+            clauses.append(f"id IN (SELECT customer_id FROM tags WHERE tag IN ({', '.join('?' * len(self.tags))}))")
+            params.extend(self.tags)
         if self.text:
             clause, text_params = text_match(self.text, indexed=self.text_indexed)
             clauses.append(clause)
             params.extend(text_params)
         for key, op, value in self.conditions:
-            clause, values = condition_sql(key, op, value)
+            clause, values = condition_sql(key, op, value, reveal=self.reveal)
             clauses.append(clause)
             params.extend(values)
         if self.archived == "exclude":
@@ -78,10 +87,30 @@ class Filters:
 CONDITION_OPS = ("=", "!=", ">=", "<=", "~", "in")
 
 
-def condition_sql(key: str, op: str, value: object) -> tuple[str, list[object]]:
-    """SQL for one ``--where`` condition; the column name is checked against the known fields."""
+MASKED_PARTIAL_OPS = (">=", "<=", "~")
+"""Operators that match part of a value: on a masked field, 80 of them recover a number digit by
+digit (``phone~1391``, ``phone~1392``…, or bisecting with ``>=``), so they need ``--reveal``."""
+
+
+def condition_sql(key: str, op: str, value: object, *, reveal: bool = False) -> tuple[str, list[object]]:
+    """SQL for one ``--where`` condition; the column name is checked against the known fields.
+
+    A phone-kind field (masked in every output) takes only exact conditions unless ``reveal``:
+    ``phone=NUMBER`` compares the duplicate key (so ``+86 138-1234-5678`` finds ``13812345678``),
+    ``phone=`` / ``phone!=`` test for empty; a partial match is refused (exit 2), since it would
+    reveal the digits the mask hides.
+    """
     if key not in BY_KEY or key not in columns():
         raise ValidationError("where", key, "unknown_field", details={"fields": ", ".join(columns())})
+    if BY_KEY[key].kind == "phone":
+        if op in MASKED_PARTIAL_OPS and not reveal:
+            raise ValidationError("where", f"{key}{op}…", "masked_partial", details={"field": key})
+        if key == "phone" and op in ("=", "!=") and value is not None:
+            from .parsing import phone_key
+
+            if op == "=":
+                return "phone_key = ?", [phone_key(str(value))]
+            return "(phone_key IS NULL OR phone_key != ?)", [phone_key(str(value))]
     if op == "=":
         return (f"{key} IS NULL", []) if value is None else (f"{key} = ?", [value])
     if op == "!=":
@@ -110,8 +139,8 @@ def parse_condition(text: str, options: OptionSet) -> tuple[str, str, object]:
     spec = BY_KEY.get(key)
     if spec is None or key not in columns():
         raise ValidationError("where", key, "unknown_field", details={"fields": ", ".join(columns())})
-    if op == "~":
-        return key, op, raw
+    if op == "~" or (spec.kind == "phone" and op in MASKED_PARTIAL_OPS):
+        return key, op, raw  # a bound on a phone is no phone: compared as typed (and needs --reveal)
     if raw == "":
         if op in ("=", "!="):
             return key, op, None
@@ -131,6 +160,9 @@ def parse_condition(text: str, options: OptionSet) -> tuple[str, str, object]:
 
 SEARCH_COLUMNS = ("id", "name", "contact", "title", "needs", "notes", "followup", "next_step", "product", "address")
 FOLLOWUP_SEARCH_COLUMNS = ("content", "result", "next_step")
+CONTACT_SEARCH_COLUMNS = ("name", "title", "email")
+"""Search also finds a customer by its tags and by its other contacts (not by their phones: a
+search for digits would reveal whose masked number matches)."""
 
 
 def like_pattern(text: str) -> str:
@@ -139,8 +171,8 @@ def like_pattern(text: str) -> str:
 
 
 def text_match(text: str, *, indexed: bool = True) -> tuple[str, list[object]]:
-    """Substring match over the customer's text (SEARCH_COLUMNS and custom text fields) and its
-    follow-ups, plus the exact phone or e-mail when the text is one.
+    """Substring match over the customer's text (SEARCH_COLUMNS and custom text fields), its
+    follow-ups, tags and other contacts, plus the exact phone or e-mail when the text is one.
 
     With ``indexed`` (and a term of 2+ characters) the full-text index (search_index) picks the
     candidates and the same LIKE re-checks them, so both ways find exactly the same customers.
@@ -158,6 +190,14 @@ def text_match(text: str, *, indexed: bool = True) -> tuple[str, list[object]]:
     keys = exact_keys(term)
     key_clauses = [f"{column.format(t='customers')} = ?" for column, _ in keys]
     key_params: list[object] = [value for _, value in keys]
+    # Tags and the other contacts are small side tables, scanned with the same LIKE.
+    people = " OR ".join(f"p.{col} LIKE ? ESCAPE '\\'" for col in CONTACT_SEARCH_COLUMNS)
+    side = [
+        "SELECT c.rowid FROM tags t JOIN customers c ON c.id = t.customer_id WHERE t.tag LIKE ? ESCAPE '\\'",
+        f"SELECT c.rowid FROM contacts p JOIN customers c ON c.id = p.customer_id WHERE {people}",
+    ]
+    side_params: list[object] = [pattern] * (1 + len(CONTACT_SEARCH_COLUMNS))
+    side_test = f"customers.rowid IN ({' UNION ALL '.join(side)})"
     if indexed and search_index.can_serve(term):
         own_match, own_match_params = search_index.match_sql(search_index.CUSTOMER_TABLE, term)
         their_match, their_match_params = search_index.match_sql(search_index.FOLLOWUP_TABLE, term)
@@ -167,24 +207,28 @@ def text_match(text: str, *, indexed: bool = True) -> tuple[str, list[object]]:
             own_match,
             f"SELECT c.rowid FROM followups f JOIN customers c ON c.id = f.customer_id WHERE f.id IN ({their_match})",
             *(f"SELECT rowid FROM customers WHERE {column.format(t='customers')} = ?" for column, _ in keys),
+            *side,
         ])
+        candidate_params = [*own_match_params, *their_match_params, *key_params, *side_params]
         if search_index.exact(term):  # the index finds exactly what LIKE would: no re-check
-            return f"customers.rowid IN ({candidates})", [*own_match_params, *their_match_params, *key_params]
+            return f"customers.rowid IN ({candidates})", candidate_params
         test = " OR ".join([
             f"({own})",
             f"customers.id IN (SELECT f.customer_id FROM followups f WHERE f.id IN ({their_match}) AND ({theirs}))",
             *key_clauses,
+            side_test,
         ])
         clause = f"customers.rowid IN ({candidates}) AND ({test})"
         params = [
-            *own_match_params, *their_match_params, *key_params,
-            *own_params, *their_match_params, *their_params, *key_params,
+            *candidate_params,
+            *own_params, *their_match_params, *their_params, *key_params, *side_params,
         ]
     else:
         clause = " OR ".join([
             f"({own})", f"customers.id IN (SELECT f.customer_id FROM followups f WHERE {theirs})", *key_clauses,
+            side_test,
         ])
-        params = [*own_params, *their_params, *key_params]
+        params = [*own_params, *their_params, *key_params, *side_params]
     return f"({clause})", params
 
 
@@ -196,10 +240,8 @@ def exact_keys(term: str) -> list[tuple[str, object]]:
 
     out: list[tuple[str, object]] = []
     digits = sum(c.isdigit() for c in term)
-    if digits >= 7 and all(c.isdigit() or c in " +-()." for c in term):
-        from .parsing import phone_key
-
-        key = phone_key(term)
+    if digits >= 7:
+        key = _whole_phone_key(term)
         if key:
             out.append(("{t}.phone_key", key))
     if "@" in term:
@@ -208,6 +250,20 @@ def exact_keys(term: str) -> list[tuple[str, object]]:
         with contextlib.suppress(ParseError):  # not an address: matched as text only
             out.append(("lower({t}.email)", parse_email(term).lower()))
     return out
+
+
+def _whole_phone_key(text: str) -> str | None:
+    """The duplicate key of ``text`` when it is a whole, valid phone number (else None)."""
+    from .errors import ParseError
+    from .parsing import parse_phone, phone_key
+
+    stripped = text.strip()
+    if not stripped or len(stripped) > 64 or sum(c.isdigit() for c in stripped) < 7:
+        return None
+    try:
+        return phone_key(parse_phone(stripped)) or None
+    except ParseError:
+        return None
 
 
 def parse_sort(spec: Sequence[str]) -> list[tuple[str, bool]]:
@@ -226,11 +282,15 @@ def parse_sort(spec: Sequence[str]) -> list[tuple[str, bool]]:
     return order
 
 
-def order_by(order: list[tuple[str, bool]]) -> str:
+def order_by(order: list[tuple[str, bool]], *, reveal: bool = False) -> str:
+    """``ORDER BY`` for ``order``. Sorting by a masked phone needs ``reveal``: with probe customers
+    of known numbers, where a customer sorts between them spells out its hidden digits."""
     if not order:
         return "ORDER BY id"
     terms = []
     for key, desc in order:
+        if BY_KEY[key].kind == "phone" and not reveal:
+            raise ValidationError("sort", key, "masked_partial", details={"field": key})
         if BY_KEY[key].kind == "choice":
             # Dropdowns sort in their list's order (the pipeline for status), not alphabetically.
             expr = f"(SELECT position FROM options WHERE field = '{key}' AND code = customers.{key})"
@@ -246,7 +306,7 @@ def select_sql(
 ) -> tuple[str, list[object]]:
     """The listing query: ``select_list`` over the customers ``filters`` keep, in ``order``."""
     where, params = filters.where()
-    sql = f"SELECT {select_list} FROM customers WHERE {where} {order_by(order or [])}"
+    sql = f"SELECT {select_list} FROM customers WHERE {where} {order_by(order or [], reveal=filters.reveal)}"
     if limit is not None:
         sql += " LIMIT ?"
         params.append(limit)
@@ -292,13 +352,30 @@ def select_json(
     reveal: bool,
 ) -> Iterator[str]:
     """The customers :func:`select` finds, each as JSON text built by SQLite (see jsonsql)."""
+    for _, obj in select_json_with_ids(conn, filters, order, limit, keys=keys, lang=lang, reveal=reveal):
+        yield obj
+
+
+def select_json_with_ids(
+    conn: sqlite3.Connection,
+    filters: Filters,
+    order: list[tuple[str, bool]] | None,
+    limit: int | None,
+    *,
+    keys: list[str],
+    lang: str,
+    reveal: bool,
+) -> Iterator[tuple[str, str]]:
+    """(id, JSON text) of each customer :func:`select_json` finds: a reveal records the IDs of
+    exactly the objects it shows, whichever columns they hold."""
     from . import jsonsql
 
     jsonsql.register_functions(conn)
     labels = jsonsql.option_labels(conn, lang)
-    sql, params = select_sql(jsonsql.customer_object(keys, lang, reveal, labels=labels), filters, order, limit)
-    for (obj,) in conn.execute(sql, params):
-        yield obj
+    sql, params = select_sql(
+        "customers.id, " + jsonsql.customer_object(keys, lang, reveal, labels=labels), filters, order, limit
+    )
+    yield from conn.execute(sql, params)
 
 
 def count(conn: sqlite3.Connection, filters: Filters) -> int:

@@ -24,6 +24,7 @@ def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("_TYPER_FORCE_DISABLE_TERMINAL", "1")
     monkeypatch.setenv("CRM_TODAY", "2024-06-15")
     monkeypatch.delenv("FORCE_COLOR", raising=False)
+    monkeypatch.delenv("CRM_PHONE_REGION", raising=False)
     return db
 
 
