@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import clock, config, ids, parsing
-from .errors import Conflict, NotFound, ParseError, UsageError, ValidationError
+from .errors import Conflict, DuplicateValue, NotFound, ParseError, UsageError, ValidationError
 from .fields import BY_KEY, FIELDS, REQUIRED, SEED_KEYS
 from .options import OptionSet
 from .storage import Store
@@ -137,7 +137,7 @@ def insert(conn: sqlite3.Connection, values: Record, ctx: Context) -> Record:
     explicit = record.get("id")
     if explicit:
         if conn.execute("SELECT 1 FROM customers WHERE id = ?", (explicit,)).fetchone():
-            raise ValidationError("id", explicit, "id_exists")
+            raise DuplicateValue("id", explicit, "id_exists")
         ids.note_explicit(conn, str(explicit))
     else:
         record["id"] = ids.next_id(conn, ctx.prefix, int(stamp[:4]))

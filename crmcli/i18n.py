@@ -86,6 +86,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "option_restored": ("Restored option {field}.{code}", "已恢复选项 {field}.{code}"),
     "config_set": ("{key} = {value}", "{key} = {value}"),
     "row": ("row {row}", "第 {row} 行"),
+    "interrupted": ("interrupted; nothing more was done", "已中断；未再做任何操作"),
 }
 
 

@@ -117,13 +117,15 @@ class CrmGroup(TyperGroup):
             mapped = translate(exc)
             err(error_line(mapped.text(st.lang) if isinstance(mapped, CrmError) else str(mapped), st.lang))
             raise typer.Exit(getattr(mapped, "exit_code", 6)) from None
-        except KeyboardInterrupt:
-            err("interrupted")
+        except (KeyboardInterrupt, typer.Abort):
+            # Ctrl-C anywhere, and Ctrl-C/Ctrl-D at a prompt (Click turns both into Abort there):
+            # 130 like a shell's SIGINT, as the README's table says, not Click's exit 1.
+            err(i18n.message("interrupted", state(ctx).lang))
             raise typer.Exit(130) from None
         except BrokenPipeError:
             # `crm list | head`: the reader left; not an error worth a message.
             raise typer.Exit(0) from None
-        except (typer.Exit, typer.Abort, typer.TyperException):
+        except (typer.Exit, typer.TyperException):
             raise  # Typer's own: usage errors (exit 2), --help, confirmations
         except ParseError as exc:
             # A parser's refusal that no caller wrapped with its field name: still bad input.
