@@ -13,14 +13,14 @@ from .storage import Store
 def _prefix(value: str) -> str:
     value = value.strip().upper()
     if not re.fullmatch(r"[A-Z]{1,8}", value):
-        raise UsageError(f"id-prefix must be 1 to 8 letters A-Z, not {value!r}")
+        raise UsageError(f"id-prefix must be 1 to 8 letters A-Z, not {value!r}", zh=f"id-prefix 必须是 1 到 8 个字母 A-Z，而不是 {value!r}")
     return value
 
 
 def _text(value: str) -> str:
     value = value.strip()
     if not value:
-        raise UsageError("the value must not be empty")
+        raise UsageError("the value must not be empty", zh="值不能为空")
     return value
 
 
@@ -44,7 +44,6 @@ SETTINGS: dict[str, Setting] = {
     s.key: s
     for s in (
         Setting("id-prefix", "XS", "prefix of generated customer IDs", "生成客户编号的前缀", _prefix),
-        Setting("user", "", "your name: default owner and follow-up author", "你的名字：默认跟进人与记录人"),
         # Follow-ups, stale, today, grading (crmcli.agenda, crmcli.grading check the values).
         Setting("stale-months", "3", "default window of crm stale / archive / today, in calendar months", "stale/archive/today 的默认时间窗口（自然月）", lambda v: _lazy("agenda", "check_months")(v)),
         Setting("priority-status", "intent=4,active=3,potential=2,paused=1,lost=0", "crm today: points per status", "crm today：各合作状态的分值", lambda v: _lazy("agenda", "check_map")(v)),
@@ -81,4 +80,27 @@ def _setting(key: str) -> Setting:
     try:
         return SETTINGS[key]
     except KeyError:
-        raise UsageError(f"unknown setting {key!r}; settings: {', '.join(SETTINGS)}") from None
+        from .userconfig import USER_SETTINGS
+
+        if key in USER_SETTINGS:
+            # The shared `user` setting made everyone on a shared file the same person: per-person
+            # settings live in the per-user file now (crmcli.userconfig).
+            raise UsageError(
+                f"{key} is a per-person setting, kept in your own config file: crm config --user set {key} …",
+                zh=f"{key} 是个人设置，保存在你自己的配置文件中：crm config --user set {key} …",
+            ) from None
+        keys = ", ".join(SETTINGS)
+        raise UsageError(f"unknown setting {key!r}; settings: {keys}", zh=f"未知的设置 {key!r}；可用设置：{keys}") from None
+
+
+def shared_user(store: Store) -> str | None:
+    """The old shared ``user`` setting, if this database still holds one (it is ignored now)."""
+    row = store.conn.execute("SELECT value FROM config WHERE key = 'user'").fetchone()
+    return row[0] if row and row[0] else None
+
+
+def unset(store: Store, key: str) -> bool:
+    """Back to the default; whether a value was stored."""
+    _setting(key)
+    with store.write() as conn:
+        return conn.execute("DELETE FROM config WHERE key = ?", (key,)).rowcount > 0

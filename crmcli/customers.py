@@ -102,7 +102,7 @@ class Context:
     def load(cls, store: Store, command: str) -> Context:
         settings = config.all_values(store)
         return cls(
-            user=clock.current_user(settings["user"]), prefix=settings["id-prefix"], command=command
+            user=clock.current_user(), prefix=settings["id-prefix"], command=command
         )
 
 

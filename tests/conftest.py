@@ -24,6 +24,10 @@ def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("_TYPER_FORCE_DISABLE_TERMINAL", "1")
     monkeypatch.setenv("CRM_TODAY", "2024-06-15")
     monkeypatch.delenv("FORCE_COLOR", raising=False)
+    # The per-user config file lives in tmp_path too: no test reads or writes a real home.
+    monkeypatch.setenv("CRM_CONFIG", str(tmp_path / "user-config.toml"))
+    for var in ("CRM_USER", "CRM_PHONE_REGION"):
+        monkeypatch.delenv(var, raising=False)
     return db
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import subprocess
 import sys
 import time
@@ -18,7 +19,7 @@ CRON_PATH = "/usr/bin:/bin"
 
 def cron_run(db: Path, *args: str, extra_env: dict[str, str] | None = None) -> subprocess.CompletedProcess[bytes]:
     """Exactly what a crontab line runs: env -i with PATH and CRM_DB, stdin not a terminal."""
-    env_args = ["env", "-i", f"PATH={CRON_PATH}", f"CRM_DB={db}"]
+    env_args = ["env", "-i", f"PATH={CRON_PATH}", f"CRM_DB={db}", f"CRM_CONFIG={os.environ['CRM_CONFIG']}"]
     env_args += [f"{k}={v}" for k, v in (extra_env or {}).items()]
     return subprocess.run(
         [*env_args, sys.executable, "-m", "crmcli", *args],

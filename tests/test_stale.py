@@ -113,7 +113,7 @@ def test_filters_owner_status_grade(crm, add):
 def test_mine_uses_the_configured_user(crm, add):
     mine = add(first_contact="2024-01-01", owner="张经理")
     add(first_contact="2024-01-01", owner="李娜", phone="13900000001")
-    crm.ok("config", "set", "user", "张经理")
+    crm.ok("config", "--user", "set", "user", "张经理")
     assert ids(crm, "--mine") == [mine]
 
 

@@ -46,6 +46,21 @@ def root(
     st.db = db
     st.lang = i18n.detect(lang)
     st.debug = debug
+    rest = [*getattr(ctx, "_protected_args", []), *ctx.args]
+    st.note_identity = ctx.invoked_subcommand in RECORDS_WHO or "--mine" in rest
+    asked = i18n.unknown_lang(lang or os.environ.get("CRM_LANG"))
+    if asked:
+        from .common import warn
+
+        warn(i18n.message("lang_unknown", st.lang, lang=asked, langs=", ".join(i18n.LANGS)))
+
+
+# Commands that write who acted (owner, author, audit) or filter by it: when no user name is
+# configured they say once that the login stands in.
+RECORDS_WHO = frozenset({
+    "add", "edit", "log", "status", "delete", "import", "archive", "restore", "grade", "merge", "undo",
+    "tag", "untag", "contact", "trash",
+})
 
 
 @app.command(help=h(

@@ -32,6 +32,7 @@ class State:
     db: Path | None = None
     lang: str = LANG
     debug: bool = False
+    note_identity: bool = False  # set by the root callback for commands that record who acts
     _store: Store | None = field(default=None, repr=False)
 
     def store(self) -> Store:
@@ -39,7 +40,22 @@ class State:
             self._store = open_store(self.db)
             for warning in self._store.warnings:
                 warn(warning)
+            if self.note_identity:
+                self._note_identity(self._store)
         return self._store
+
+    def _note_identity(self, store: Store) -> None:
+        """Say once (per process: the root callback makes one State per run) that no user name
+        is set and the login stands in, and that an old shared ``user`` setting is ignored."""
+        from .. import config, userconfig
+
+        name, known = userconfig.identity()
+        if known:
+            return
+        warn(i18n.message("no_user", self.lang, login=name))
+        shared = config.shared_user(store)
+        if shared:
+            warn(i18n.message("shared_user_ignored", self.lang, name=shared))
 
     def close(self) -> None:
         if self._store is not None:

@@ -63,7 +63,7 @@ def _split(values: Optional[list[str]]) -> list[str]:  # noqa: UP045
 
 def _filters(*, owner: Optional[list[str]] = None, mine: bool = False, status: Optional[list[str]] = None,  # noqa: UP045
              grade: Optional[list[str]] = None, archived: bool = False, all_: bool = False) -> Any:  # noqa: UP045
-    from .. import config, options, parsing, query
+    from .. import options, parsing, query
     from ..customers import clean_value
 
     store = state().store()
@@ -72,7 +72,7 @@ def _filters(*, owner: Optional[list[str]] = None, mine: bool = False, status: O
     if mine:
         from .. import clock
 
-        owners.append(clock.current_user(config.get(store, "user")))
+        owners.append(clock.current_user())
     choices = {"status": [str(clean_value("status", s, opts, allow_retired=True)) for s in _split(status)]} if status else {}
     try:
         grades = [parsing.parse_grade(g) for g in _split(grade)]
