@@ -110,6 +110,6 @@ def test_only_the_invoked_command_is_built_and_it_still_runs(tmp_path):
     only_invoked(demo, ["nothing-like-it"])
     assert len(demo.registered_commands) == 1
     env = subprocess_env(tmp_path / "p.db")
-    for argv in (["--db", str(tmp_path / "q.db"), "stale"], ["list", "--format", "ids"], ["report", "funnel", "--format", "json"]):
+    for argv in (["--db", str(tmp_path / "q.db"), "list"], ["--db", str(tmp_path / "q.db"), "stale"], ["list", "--format", "ids"], ["report", "funnel", "--format", "json"]):
         result = subprocess.run([sys.executable, "-m", "crmcli", *argv], capture_output=True, text=True, timeout=30, env=env)
         assert result.returncode == 0, (argv, result.stderr)

@@ -44,6 +44,21 @@ class State:
                 self._note_identity(self._store)
         return self._store
 
+    def existing_store(self) -> Store:
+        """The store, refusing to create a missing database: a report run by cron against a
+        mistyped CRM_DB must fail (exit 3), not find nothing in a new empty file."""
+        if self._store is None:
+            from ..errors import NotFound
+            from ..storage import default_path
+
+            path = Path(self.db).expanduser() if self.db else default_path()
+            if str(path) != ":memory:" and not path.exists():
+                raise NotFound(
+                    f"no database at {path} (check --db / CRM_DB; crm creates one on the first write, e.g. crm add)",
+                    zh=f"{path} 没有数据库（请检查 --db / CRM_DB；第一次写入时才会创建，如 crm add）",
+                )
+        return self.store()
+
     def _note_identity(self, store: Store) -> None:
         """Say once (per process: the root callback makes one State per run) that no user name
         is set and the login stands in, and that an old shared ``user`` setting is ignored."""
