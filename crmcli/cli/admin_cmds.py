@@ -6,7 +6,7 @@ from typing import Annotated, Optional
 import typer
 
 from .. import i18n
-from .common import CrmGroup, FormatOpt, check_format, h, state
+from .common import CrmGroup, FormatOpt, WideOpt, check_format, h, show_table, state
 
 options_app = typer.Typer(cls=CrmGroup, no_args_is_help=True, help=h(
     "Option lists of the dropdown fields (industry, type, source, status, channel, kind).",
@@ -27,6 +27,7 @@ def options_list(
     field: Annotated[Optional[str], typer.Argument(help=h("the dropdown field (default: all)", "下拉字段（默认全部）"))] = None,  # noqa: UP045
     retired: Annotated[bool, typer.Option("--retired", help=h("include retired options", "包括已停用选项"))] = False,
     fmt: FormatOpt = "table",
+    wide: WideOpt = False,
 ) -> None:
     from .. import render
     from ..errors import UsageError
@@ -45,7 +46,7 @@ def options_list(
     ]
     if fmt == "table":
         cols = [render.Column(k, k) for k in ("field", "code", "label_zh", "label_en", "retired")]
-        render.table(({**r, "retired": "✓" if r["retired"] else "", "position": str(r["position"])} for r in rows), cols)
+        show_table(({**r, "retired": "✓" if r["retired"] else "", "position": str(r["position"])} for r in rows), cols)
     else:
         import sys
 

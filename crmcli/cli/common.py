@@ -32,6 +32,7 @@ class State:
     db: Path | None = None
     lang: str = LANG
     debug: bool = False
+    wide: bool = False
     note_identity: bool = False  # set by the root callback for commands that record who acts
     _store: Store | None = field(default=None, repr=False)
 
@@ -129,8 +130,59 @@ def describe_error(exc: CrmError, lang: str) -> str:
     return exc.text(lang)
 
 
+def fold_help_text() -> None:
+    """Make help complete at any width. Rich breaks lines only at spaces, and Typer's help tables
+    cut what does not fit with an ellipsis: at 80 columns a Chinese sentence (one long "word")
+    and long option names ended in "…". In help tables built through this, every column but the
+    last (option names, types, command names) never wraps, and the last (the help text) folds.
+    Typer has no setting for it, so its table class is swapped, once per process, and only when
+    help is printed (importing Rich costs start-up time)."""
+    from rich.table import Table
+    from typer import rich_utils
+
+    if getattr(rich_utils.Table, "crm_folds", False):
+        return
+
+    class FoldingTable(Table):
+        crm_folds = True
+
+        def add_row(self, *renderables: Any, **kwargs: Any) -> None:
+            super().add_row(*renderables, **kwargs)
+            for column in self.columns[:-1]:
+                column.no_wrap = True
+            if self.columns:
+                self.columns[-1].overflow = "fold"
+
+    rich_utils.Table = FoldingTable  # type: ignore[misc]
+    # An option's help sits in a Rich Columns (its own grid, which cuts too): the text itself
+    # must fold, and a Text's own overflow wins over its column's.
+    original = rich_utils._make_rich_text
+
+    def make(*, text: str, style: str = "", markup_mode: Any) -> Any:
+        out = original(text=text, style=style, markup_mode=markup_mode)
+        if hasattr(out, "overflow"):
+            out.overflow = "fold"
+        return out
+
+    rich_utils._make_rich_text = make
+
+
+def _wants_help(args: list[str]) -> bool:
+    return not args or any(a in ("--help", "-h") for a in args)
+
+
 class CrmGroup(TyperGroup):
     """Turns the project's errors into a message and an exit code; a traceback only with --debug."""
+
+    def format_help(self, ctx: Any, formatter: Any) -> None:
+        fold_help_text()
+        super().format_help(ctx, formatter)
+
+    def main(self, args: Any = None, *pargs: Any, **kwargs: Any) -> Any:
+        argv = list(sys.argv[1:] if args is None else args)
+        if _wants_help(argv):
+            fold_help_text()
+        return super().main(argv, *pargs, **kwargs)
 
     def invoke(self, ctx: Any) -> Any:
         try:
@@ -184,6 +236,27 @@ FormatOpt = Annotated[
     ),
 ]
 RevealOpt = Annotated[bool, typer.Option("--reveal", help=h("show phone numbers unmasked", "显示完整电话号码（不打码）"))]
+
+
+def _set_wide(value: bool) -> bool:
+    if value:
+        state().wide = True
+    return value
+
+
+# Every listing takes --wide; commands do not use the value: show_table reads it from the state.
+WideOpt = Annotated[bool, typer.Option(
+    "--wide", "-W", callback=_set_wide, expose_value=False,
+    help=h("tables: every column, long text wrapped (default: fit the terminal)", "表格：显示全部列，长文字换行（默认适应终端宽度）"),
+)]
+
+
+def show_table(rows: Iterable[Mapping[str, Any]], columns: Any, **kwargs: Any) -> int:
+    """render.table in the interface language, fitted to the terminal unless --wide."""
+    from .. import render
+
+    st = state()
+    return render.table(rows, columns, wide=st.wide, lang=st.lang, **kwargs)
 
 
 def check_format(fmt: str, allowed: Iterable[str]) -> str:
@@ -295,7 +368,7 @@ def emit_records(
                 shown["_status"] = row.get("status") or ""
                 yield shown
 
-        return render.table(
+        return show_table(
             display_rows(),
             render.customer_columns(columns, lang),
             row_style=lambda r: render.status_style(r.get("_status")),

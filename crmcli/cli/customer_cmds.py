@@ -12,12 +12,14 @@ from ..fields import BY_KEY, DEFAULT_COLUMNS, SEED_KEYS
 from .common import (
     FormatOpt,
     RevealOpt,
+    WideOpt,
     check_format,
     complete_ids,
     emit_records,
     err,
     h,
     option_completer,
+    show_table,
     state,
     warn,
     with_field_options,
@@ -145,7 +147,7 @@ def register(app: typer.Typer) -> None:
                  "channel": opts.label("channel", f["channel"], st.lang) if f["channel"] else ""}
                 for f in latest
             ]
-            render.table(rows, columns, title="最近跟进" if st.lang == "zh" else "Latest follow-ups")
+            show_table(rows, columns, title="最近跟进" if st.lang == "zh" else "Latest follow-ups")
 
     @app.command(help=h(
         "Change fields of a customer: crm edit ID --status active --amount 12000. An empty value clears an optional field. "
@@ -202,6 +204,7 @@ def register(app: typer.Typer) -> None:
         where: Annotated[Optional[list[str]], typer.Option("--where", "-w", help=h("condition on any field, custom ones too: KEY=V (V1,V2 for dropdowns), KEY!=V, KEY>=V, KEY<=V, KEY~TEXT; KEY= is empty (repeatable)", "任意字段（含自定义字段）的条件：KEY=V（下拉可 V1,V2）、KEY!=V、KEY>=V、KEY<=V、KEY~文字；KEY= 为空（可重复）"))] = None,  # noqa: UP045
         view: Annotated[Optional[str], typer.Option("--view", help=h("start from a saved view (crm view save); other options refine it", "使用已保存的视图（crm view save）；其他选项在其基础上调整"))] = None,  # noqa: UP045
         fmt: FormatOpt = "table",
+        wide: WideOpt = False,
         reveal: RevealOpt = False,
     ) -> None:
         from .. import query
@@ -234,6 +237,7 @@ def register(app: typer.Typer) -> None:
         limit: Annotated[Optional[int], typer.Option("--limit", "-n", min=0, help=h("at most N rows (0: no limit)", "最多 N 行（0 为不限）"))] = None,  # noqa: UP045
         columns: Annotated[Optional[str], typer.Option("--columns", "-c", help=h("comma-separated field keys to show", "要显示的字段（逗号分隔）"))] = None,  # noqa: UP045
         fmt: FormatOpt = "table",
+        wide: WideOpt = False,
         reveal: RevealOpt = False,
     ) -> None:
         if not text.strip():

@@ -7,7 +7,19 @@ from typing import Annotated, Any, Optional
 import typer
 
 from ..errors import UsageError
-from .common import FormatOpt, RevealOpt, check_format, complete_ids, err, h, option_completer, state, warn
+from .common import (
+    FormatOpt,
+    RevealOpt,
+    WideOpt,
+    check_format,
+    complete_ids,
+    err,
+    h,
+    option_completer,
+    show_table,
+    state,
+    warn,
+)
 
 IdArg = Annotated[str, typer.Argument(help=h("customer ID, e.g. XS2024001", "客户编号，如 XS2024001"), autocompletion=complete_ids)]
 OwnerOpt = Annotated[Optional[list[str]], typer.Option("--owner", help=h("owner (repeatable, or comma-separated)", "跟进人（可重复或逗号分隔）"))]  # noqa: UP045
@@ -142,7 +154,7 @@ def _emit(rows: Any, fmt: str, keys: list[str], machine_keys: list[str], opts: A
     from .. import render
 
     if fmt == "table":
-        return render.table(_display_rows(rows, opts, reveal, extra), _columns(keys, state().lang), title=title,
+        return show_table(_display_rows(rows, opts, reveal, extra), _columns(keys, state().lang), title=title,
                             row_style=lambda r: render.status_style(r.get("_status")))
     return render.write_machine(_machine_rows(rows, opts, reveal, extra), fmt, sys.stdout,
                                 keys=machine_keys if fmt in ("csv", "tsv") else None)
@@ -221,6 +233,7 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one function per command
         customer_id: IdArg,
         limit: Annotated[Optional[int], typer.Option("--limit", "-n", min=0, help=h("at most N entries (0: all)", "最多 N 条（0 为全部）"))] = None,  # noqa: UP045
         fmt: FormatOpt = "table",
+        wide: WideOpt = False,
     ) -> None:
         from .. import customers, followups, options, render
 
@@ -235,7 +248,7 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one function per command
         if fmt == "table":
             rows = ({"when": e["when"].replace("T", " ").rstrip("Z"), "kind": e["type"], "by": e["by"] or "",
                      "summary": e["summary"]} for e in entries)
-            render.table(rows, _columns(["when", "kind", "by", "summary"], st.lang),
+            show_table(rows, _columns(["when", "kind", "by", "summary"], st.lang),
                          title=f"{record['id']}  {record['name']}")
         else:
             render.write_machine(entries, fmt, sys.stdout, keys=list(followups.HISTORY_COLUMNS))
@@ -261,6 +274,7 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one function per command
         columns: Annotated[Optional[str], typer.Option("--columns", help=h("comma-separated field keys to show", "要显示的字段（逗号分隔）"))] = None,  # noqa: UP045
         exit_code: Annotated[bool, typer.Option("--exit-code", help=h("exit 1 when any customer is stale, 0 when none", "有过期客户时退出码为 1，没有时为 0"))] = False,
         fmt: FormatOpt = "table",
+        wide: WideOpt = False,
         reveal: RevealOpt = False,
     ) -> None:
         from .. import agenda, clock, options, render
@@ -324,6 +338,7 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one function per command
         explain: Annotated[bool, typer.Option("--explain", "-e", help=h("show how each score was made", "显示每个分数的构成"))] = False,
         include_lost: Annotated[bool, typer.Option("--include-lost", help=h("also lost customers", "包括流失客户"))] = False,
         fmt: FormatOpt = "table",
+        wide: WideOpt = False,
         reveal: RevealOpt = False,
     ) -> None:
         from .. import agenda, clock, config, options, render
@@ -396,6 +411,7 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one function per command
         dry_run: Annotated[bool, typer.Option("--dry-run", help=h("only show what would change", "只显示将发生的变化"))] = False,
         force: Annotated[bool, typer.Option("--force", help=h("also overwrite grades set by hand", "也覆盖手动设置的等级"))] = False,
         fmt: FormatOpt = "table",
+        wide: WideOpt = False,
     ) -> None:
         from .. import config, customers, grading, render
 
@@ -422,7 +438,7 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one function per command
         kept = len(changes) - applied
         if fmt == "table":
             if rows:
-                render.table(({k: "" if v is None else str(v) for k, v in r.items()} for r in rows),
+                show_table(({k: "" if v is None else str(v) for k, v in r.items()} for r in rows),
                              _columns(["id", "name", "old", "new", "value", "note"], st.lang), title=str(the_rule))
             verb = _t("would change" if dry_run else "changed", "将改变" if dry_run else "已改变")
             err(_t(f"{applied} grades {verb}; {kept} set by hand kept (--force overwrites)",
@@ -445,6 +461,7 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one function per command
         lost: Annotated[bool, typer.Option("--lost/--no-lost", help=h("lost customers", "流失客户"))] = True,
         dry_run: Annotated[bool, typer.Option("--dry-run", help=h("only list what would move", "只列出将被归档的客户"))] = False,
         fmt: FormatOpt = "table",
+        wide: WideOpt = False,
     ) -> None:
         from .. import archive, customers, options, render
 
@@ -463,7 +480,7 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one function per command
             if rows:
                 shown = ({**{k: "" if v is None else str(v) for k, v in r.items()},
                           "status": opts.label("status", r["status"], st.lang)} for r in rows)
-                render.table(shown, _columns(keys, st.lang))
+                show_table(shown, _columns(keys, st.lang))
             if dry_run:
                 err(_t(f"{len(rows)} customers would be archived (dry run; nothing changed).",
                        f"将归档 {len(rows)} 个客户（演练，未做任何更改）。"))

@@ -9,7 +9,19 @@ from typing import Annotated, Any, Optional
 import typer
 
 from ..errors import UsageError
-from .common import CrmGroup, FormatOpt, RevealOpt, check_format, describe_error, err, h, state, warn
+from .common import (
+    CrmGroup,
+    FormatOpt,
+    RevealOpt,
+    WideOpt,
+    check_format,
+    describe_error,
+    err,
+    h,
+    show_table,
+    state,
+    warn,
+)
 
 
 class ImportGroup(CrmGroup):
@@ -350,6 +362,7 @@ def import_batches(
         Optional[int], typer.Option("--limit", "-n", min=0, help=h("at most N batches", "最多 N 个批次"))
     ] = 20,  # noqa: UP045
     fmt: FormatOpt = "table",
+    wide: WideOpt = False,
 ) -> None:
     from .. import importing, render
 
@@ -373,7 +386,7 @@ def import_batches(
                 "undone_at",
             )
         ]
-        render.table(({k: "" if v is None else str(v) for k, v in r.items()} for r in rows), cols)
+        show_table(({k: "" if v is None else str(v) for k, v in r.items()} for r in rows), cols)
         return
     render.write_machine(rows, fmt, sys.stdout, keys=list(importing.BATCH_COLUMNS) if fmt in ("csv", "tsv") else None)
 
