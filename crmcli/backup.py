@@ -1,32 +1,38 @@
-"""Backups: consistent copies while others write, age encryption, verification and restore.
+"""Backups: consistent copies while others write, age encryption, identity and rotation.
 
-A backup is ``VACUUM INTO`` a private temporary file next to the target (a consistent snapshot:
-in WAL mode it reads one committed state while writers carry on), checked with
-``PRAGMA integrity_check``, optionally encrypted to the age format (so the standard ``age`` tool
-can decrypt it), then renamed into place: a backup file either exists whole or not at all.
+A backup is ``VACUUM INTO`` a private temporary file (a consistent snapshot: in WAL mode it reads
+one committed state while writers carry on), checked with ``PRAGMA integrity_check``, optionally
+encrypted to the age format (so the standard ``age`` tool can decrypt it), then renamed into place:
+a backup file either exists whole or not at all. An encrypted backup's plaintext snapshot lives
+only in a private 0700 directory under ``$TMPDIR``, removed in ``finally``; the backup directory
+only ever sees ciphertext. Leftovers of killed runs are swept by the next run.
 
-Names carry the database's name and the UTC time, ``crm-20240615T020000Z.db`` (``.db.age`` when
-encrypted), so they sort by time and ``--keep N`` can rotate them. Passphrases come from a file or
-the ``CRM_BACKUP_PASSPHRASE`` environment variable, never from the command line (where ``ps`` and
-the shell history would show them).
+Names carry the database's name, the UTC time and the database's identity (a random id made once
+by migration 010 and kept in ``config``), ``crm-20240615T020000Z-0123456789abcdef.db`` (``.db.age``
+when encrypted): they sort by time, and ``--keep N`` rotates only the backups of the same
+database, even when two databases called ``crm.db`` share a directory. Passphrases come from a
+file or the ``CRM_BACKUP_PASSPHRASE`` environment variable, never from the command line (where
+``ps`` and the shell history would show them); no error message ever quotes a key or passphrase
+file's content. Verification and restore live in :mod:`crmcli.restoring`.
 """
 
 from __future__ import annotations
 
 import base64
 import contextlib
+import errno
 import os
 import re
-import shutil
 import sqlite3
 import stat
 import tempfile
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from . import outputs
 from .errors import StoreError, UsageError
 from .storage import Store
 
@@ -63,26 +69,7 @@ class BackupResult:
     customers: int
     schema_version: int
     removed: list[Path] = field(default_factory=list)
-
-
-@dataclass
-class VerifyResult:
-    path: Path
-    encrypted: bool
-    integrity: str
-    schema_version: int
-    customers: int
-    followups: int
-    audit_rows: int
-
-
-@dataclass
-class RestoreResult:
-    backup: Path
-    database: Path
-    aside: Path | None
-    customers: int
-    previous_customers: int
+    swept: list[Path] = field(default_factory=list)  # leftovers of killed runs removed first
 
 
 # ---------------------------------------------------------------------------- secrets
@@ -124,6 +111,15 @@ def passphrase_from_env() -> str | None:
     return value if value else None
 
 
+SECRET_KEY_PREFIX = "AGE-SECRET-KEY-"
+
+
+def _is_secret(text: str) -> bool:
+    """An age identity or a private key: a secret that must never be quoted in a message."""
+    head = text.strip().upper()
+    return head.startswith(SECRET_KEY_PREFIX) or head.startswith("-----BEGIN") or "PRIVATE KEY" in head
+
+
 def _recipients(values: Sequence[str]) -> list[Any]:
     import pyrage
 
@@ -136,10 +132,58 @@ def _recipients(values: Sequence[str]) -> list[Any]:
             else:
                 parsed.append(pyrage.x25519.Recipient.from_str(text))
         except Exception:
+            if _is_secret(text):
+                raise UsageError(
+                    "a --recipient value is an age identity (secret key), not a recipient; pass its public key "
+                    "(age1…, from: age-keygen -y KEYFILE)",
+                    zh="--recipient 的值是 age 私钥（身份），不是接收者公钥；请给出其公钥（age1…，可用 age-keygen -y 私钥文件 得到）",
+                ) from None
+            shown = text if len(text) <= 24 else text[:20] + "…"
             raise UsageError(
-                f"not an age recipient: {value!r} (expected a public key such as age1…, or ssh-ed25519 …)"
+                f"not an age recipient: {shown!r} (expected a public key such as age1…, or ssh-ed25519 …)",
+                zh=f"不是 age 接收者公钥：{shown!r}（应为 age1… 或 ssh-ed25519 … 形式的公钥）",
             ) from None
     return parsed
+
+
+def read_recipients_file(path: Path) -> list[str]:
+    """The public keys in ``path``, one a line (``#`` comments). Refuses an identity (secret key)
+    file by name, without ever quoting what the file holds."""
+    import pyrage
+
+    try:
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise UsageError(
+            f"cannot read the recipients file {path}: {exc.strerror}", zh=f"无法读取接收者文件 {path}：{exc.strerror}"
+        ) from None
+    except UnicodeDecodeError:
+        raise UsageError(f"the recipients file {path} is not UTF-8 text", zh=f"接收者文件 {path} 不是 UTF-8 文本") from None
+    keys: list[str] = []
+    for number, line in enumerate(lines, start=1):
+        text = line.strip()
+        if not text or text.startswith("#"):
+            continue
+        if _is_secret(text):
+            raise UsageError(
+                f"{path} holds an age identity (secret key), not a recipient; pass its public key (age1…): "
+                f"age-keygen -y {path}",
+                zh=f"{path} 中是 age 私钥（身份），不是接收者公钥；请给出其公钥（age1…）：age-keygen -y {path}",
+            )
+        try:
+            if text.startswith(("ssh-ed25519 ", "ssh-rsa ")):
+                pyrage.ssh.Recipient.from_str(text)
+            else:
+                pyrage.x25519.Recipient.from_str(text)
+        except Exception:
+            raise UsageError(
+                f"{path} line {number} is not an age recipient (expected a public key such as age1…, or ssh-ed25519 …)",
+                zh=f"{path} 第 {number} 行不是 age 接收者公钥（应为 age1… 或 ssh-ed25519 …）",
+            ) from None
+        keys.append(text)
+    if not keys:
+        raise UsageError(f"{path}: no recipients in the file", zh=f"{path}：文件中没有接收者公钥")
+    return keys
 
 
 def _identities(paths: Sequence[Path]) -> list[Any]:
@@ -175,21 +219,26 @@ def _identities(paths: Sequence[Path]) -> list[Any]:
     return identities
 
 
-# ---------------------------------------------------------------------------- files
+# ---------------------------------------------------------------------------- files, names, identity
+
+ID_KEY = "db-id"  # a row of ``config`` written by migration 010 (not a setting: crm config never shows it)
+_ID_RE = re.compile(r"^[0-9a-f]{16}$")
+# temporary files of crm versions before 0.2 (.NAME.PID.tmp, .NAME.PID.age.tmp)
+_LEGACY_TMP_RE = re.compile(r"^\..+\.db(?:\.age)?\.(\d+)(?:\.age)?\.tmp$")
 
 
-def _create_private(path: Path) -> None:
-    fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
-    os.close(fd)
-
-
-def _fsync(path: Path) -> None:
-    with contextlib.suppress(OSError):
-        fd = os.open(path, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+def identity(store: Store) -> str:
+    """This database's identity: 16 hex digits made once, at random, and kept in the database."""
+    row = store.conn.execute("SELECT value FROM config WHERE key = ?", (ID_KEY,)).fetchone()
+    if row and _ID_RE.match(row[0]):
+        return str(row[0])
+    with store.write() as conn:  # a database from before migration 010 that lost its row
+        conn.execute(
+            "INSERT INTO config (key, value) VALUES (?, lower(hex(randomblob(8)))) "
+            "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            (ID_KEY,),
+        )
+    return str(store.conn.execute("SELECT value FROM config WHERE key = ?", (ID_KEY,)).fetchone()[0])
 
 
 def default_dir(db_path: Path) -> Path:
@@ -201,7 +250,8 @@ def _stamp(now: datetime | None = None) -> str:
 
 
 def _name_re(stem: str) -> re.Pattern[str]:
-    return re.compile(rf"^{re.escape(stem)}-(\d{{8}}T\d{{6}}Z)(?:-(\d+))?\.db(\.age)?$")
+    """``STEM-STAMP[-ID][-N].db[.age]``: the ID is missing from backups made before identities."""
+    return re.compile(rf"^{re.escape(stem)}-(\d{{8}}T\d{{6}}Z)(?:-([0-9a-f]{{16}}))?(?:-(\d+))?\.db(\.age)?$")
 
 
 def _stem(db_path: Path) -> str:
@@ -209,40 +259,94 @@ def _stem(db_path: Path) -> str:
     return name[: -len(SUFFIX)] if name.endswith(SUFFIX) and len(name) > len(SUFFIX) else name
 
 
-def list_backups(directory: Path, db_path: Path) -> list[Path]:
-    """This database's backups in ``directory``, oldest first. Other files are never touched."""
+def backup_identity(path: Path) -> str | None:
+    """The database identity a backup's name records (None for backups made before identities)."""
+    m = re.search(r"-\d{8}T\d{6}Z-([0-9a-f]{16})(?:-\d+)?\.db(?:\.age)?$", path.name)
+    return m.group(1) if m else None
+
+
+def list_backups(directory: Path, db_path: Path, ident: str | None = None, *, legacy: bool = True) -> list[Path]:
+    """This database's backups in ``directory``, oldest first: named after it and, when ``ident``
+    is given, made from the database with that identity (plus, with ``legacy``, backups from
+    before identities, which carry none). Other files are never touched."""
     pattern = _name_re(_stem(db_path))
     found: list[tuple[str, int, Path]] = []
-    with contextlib.suppress(FileNotFoundError):
+    with contextlib.suppress(FileNotFoundError, NotADirectoryError):
         for entry in directory.iterdir():
             m = pattern.match(entry.name)
-            if m and entry.is_file():
-                found.append((m.group(1), int(m.group(2) or 0), entry))
+            if not m or not entry.is_file():
+                continue
+            if ident is not None and m.group(2) != ident and not (legacy and m.group(2) is None):
+                continue
+            found.append((m.group(1), int(m.group(3) or 0), entry))
     return [p for _, _, p in sorted(found)]
 
 
-def _target(directory: Path, db_path: Path, encrypted: bool, now: datetime | None) -> Path:
+def _target(directory: Path, db_path: Path, ident: str, encrypted: bool, now: datetime | None) -> Path:
     stem, stamp = _stem(db_path), _stamp(now)
     suffix = SUFFIX + (AGE_SUFFIX if encrypted else "")
-    taken = {p.name.split(".", 1)[0] for p in list_backups(directory, db_path)}
-    base = f"{stem}-{stamp}"
-    name, n = base, 0
-    while name in taken or (directory / (name + SUFFIX)).exists() or (directory / (name + suffix)).exists():
+    base = f"{stem}-{stamp}-{ident}"
+    # within one second, number past every backup of that second still there (or rotated away:
+    # a reused lower number would sort first and be the next one rotated out)
+    pattern = _name_re(stem)
+    numbers = [-1]
+    with contextlib.suppress(OSError):
+        for entry in directory.iterdir():
+            m = pattern.match(entry.name)
+            if m and m.group(1) == stamp:
+                numbers.append(int(m.group(3) or 0))
+    n = max(numbers) + 1
+    name = base if n == 0 else f"{base}-{n}"
+    while (directory / (name + SUFFIX)).exists() or (directory / (name + SUFFIX + AGE_SUFFIX)).exists():
         n += 1
         name = f"{base}-{n}"
     return directory / (name + suffix)
 
 
-def rotate(directory: Path, db_path: Path, keep: int) -> list[Path]:
-    """Delete all but the newest ``keep`` backups of this database; returns the removed files."""
+def rotate(directory: Path, db_path: Path, keep: int, ident: str) -> list[Path]:
+    """Delete all but the newest ``keep`` backups of this database (same name *and* identity);
+    returns the removed files. Backups of other databases, and old ones without an identity, stay."""
     if keep < 1:
-        raise UsageError("--keep must be at least 1")
-    backups = list_backups(directory, db_path)
+        raise UsageError("--keep must be at least 1", zh="--keep 至少为 1")
+    backups = list_backups(directory, db_path, ident, legacy=False)
     removed = backups[: max(0, len(backups) - keep)]
     for path in removed:
         with contextlib.suppress(FileNotFoundError):
             path.unlink()
     return removed
+
+
+def sweep_leftovers(*directories: Path) -> list[Path]:
+    """Remove what killed runs left behind: temporary files in the backup directory and private
+    plaintext directories in ``$TMPDIR`` (backups, verify) and beside the database (restore)."""
+    removed: list[Path] = []
+    for directory in {*directories, Path(tempfile.gettempdir())}:
+        removed += outputs.sweep(directory)
+        with contextlib.suppress(OSError):
+            for entry in directory.iterdir():
+                m = _LEGACY_TMP_RE.match(entry.name)
+                if m and entry.is_file() and not outputs._alive(int(m.group(1))):
+                    with contextlib.suppress(OSError):
+                        entry.unlink()
+                        removed.append(entry)
+    return removed
+
+
+def _disk_full(exc: BaseException) -> bool:
+    """ENOSPC/EDQUOT, also when a library reports it only in its text (pyrage: "os error 28")."""
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return True
+    text = str(exc).lower()
+    return "no space left" in text or "os error 28" in text or "disk quota" in text or "disk is full" in text
+
+
+def full_error(where: Path, what: str) -> BackupError:
+    tmp = " (TMPDIR)" if Path(where).resolve() == Path(tempfile.gettempdir()).resolve() else ""
+    return BackupError(
+        f"{what}: the disk holding {where}{tmp} is full; free space or set TMPDIR to a place with room for one "
+        "copy of the database (the backup itself was not touched)",
+        zh=f"{what}：{where}{tmp} 所在磁盘已满；请释放空间，或把 TMPDIR 设为能容纳一份数据库副本的位置（备份文件本身没有改动）",
+    )
 
 
 def _check_sqlite(path: Path) -> tuple[str, int, int]:
@@ -312,10 +416,14 @@ def _encrypt(plain: Path, out: Path, enc: Encryption) -> None:
     except UsageError:
         raise
     except Exception as exc:
-        raise BackupError(f"encryption failed: {exc}") from None
+        if _disk_full(exc):
+            raise full_error(out.parent, f"cannot write {out.name}") from None
+        # the library's own words name the failure, never the key (keys are checked above)
+        raise BackupError(f"encryption failed: {type(exc).__name__}: {exc}") from None
 
 
-def _decrypt(path: Path, out: Path, enc: Encryption) -> None:
+def decrypt(path: Path, out: Path, enc: Encryption) -> None:
+    """Decrypt the age file ``path`` into ``out``. A full disk says so: it is not a damaged backup."""
     import pyrage
 
     if needs_passphrase(path):
@@ -330,19 +438,63 @@ def _decrypt(path: Path, out: Path, enc: Encryption) -> None:
             raise BackupError(
                 f"cannot decrypt {path}: wrong passphrase, or the file was damaged or tampered with"
             ) from None
-        with open(out, "wb") as fh:
-            fh.write(data)
+        try:
+            with open(out, "wb") as fh:
+                fh.write(data)
+        except OSError as exc:
+            if _disk_full(exc):
+                raise full_error(out.parent, f"cannot decrypt {path}") from None
+            raise BackupError(f"cannot decrypt {path} into {out.parent}: {exc.strerror}") from None
         return
     if not enc.identity_files:
         raise UsageError(f"{path} is encrypted to age keys: give --identity FILE with the matching secret key")
     identities = _identities(enc.identity_files)
     try:
         pyrage.decrypt_file(str(path), str(out), identities)
-    except Exception:
+    except Exception as exc:
+        if _disk_full(exc):
+            raise full_error(out.parent, f"cannot decrypt {path}") from None
+        if isinstance(exc, OSError):
+            raise BackupError(f"cannot decrypt {path} into {out.parent}: {exc}") from None
         raise BackupError(f"cannot decrypt {path}: no matching key, or the file was damaged or tampered with") from None
 
 
 # ---------------------------------------------------------------------------- backup
+
+
+def _snapshot(store: Store, plain: Path) -> tuple[int, int]:
+    """``VACUUM INTO`` the empty private file ``plain`` and check it; returns (schema, customers)."""
+    try:
+        store.conn.execute("VACUUM INTO ?", (str(plain),))
+    except sqlite3.Error as exc:
+        if _disk_full(exc):
+            raise full_error(plain.parent, "cannot write the snapshot") from None
+        from .storage import translate
+
+        raise translate(exc) from None
+    result, version, customers = _check_sqlite(plain)
+    if result != "ok":
+        raise BackupError(f"the copy failed its integrity check ({result}); the database may be damaged")
+    return version, customers
+
+
+def _temp_beside(target: Path) -> Path:
+    """An empty 0600 file named for ``target`` and this process, in its directory (swept if we die)."""
+    try:
+        fd, name = tempfile.mkstemp(prefix=outputs.temp_name(target), suffix=outputs.TMP_SUFFIX, dir=target.parent)
+    except OSError as exc:
+        if _disk_full(exc):
+            raise full_error(target.parent, f"cannot write to {target.parent}") from None
+        raise BackupError(f"cannot write to {target.parent}: {exc.strerror}") from None
+    os.close(fd)
+    return Path(name)
+
+
+def _publish(tmp: Path, target: Path) -> None:
+    """Rename the finished temporary file into place (never over an existing file)."""
+    outputs.fsync_file(tmp)
+    outputs.publish(tmp, target, force=False)
+    outputs.fsync_dir(target.parent)
 
 
 def create(
@@ -355,7 +507,7 @@ def create(
 ) -> BackupResult:
     """Write a consistent, checked (and optionally encrypted) copy of the database into ``directory``."""
     if keep is not None and keep < 1:
-        raise UsageError("--keep must be at least 1")
+        raise UsageError("--keep must be at least 1", zh="--keep 至少为 1")
     enc = encryption or Encryption()
     if enc.recipients and enc.passphrase:
         raise UsageError("use either recipients or a passphrase, not both (age allows one passphrase alone)")
@@ -364,40 +516,37 @@ def create(
     directory = Path(directory) if directory else default_dir(store.path)
     try:
         directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+    except FileExistsError:
+        raise UsageError(f"{directory} is not a directory", zh=f"{directory} 不是目录") from None
     except OSError as exc:
         raise BackupError(f"cannot create the backup directory {directory}: {exc.strerror}") from None
     if not directory.is_dir():
-        raise UsageError(f"{directory} is not a directory")
-    target = _target(directory, store.path, enc.enabled, now)
-    tmp_plain = directory / f".{target.name}.{os.getpid()}.tmp"
-    tmp_enc = directory / f".{target.name}.{os.getpid()}.age.tmp"
-    try:
+        raise UsageError(f"{directory} is not a directory", zh=f"{directory} 不是目录")
+    swept = sweep_leftovers(directory, store.path.parent)
+    ident = identity(store)
+    target = _target(directory, store.path, ident, enc.enabled, now)
+    outputs.check_target(target, protect=outputs.protected(store.path))
+    if enc.enabled:
+        # the plaintext snapshot never enters the backup directory: a private 0700 directory in
+        # $TMPDIR holds it, removed in finally (and by the next run if this one is killed)
+        with outputs.private_tmpdir() as work:
+            plain = work / "snapshot.db"
+            outputs.create_private(plain)
+            version, customers = _snapshot(store, plain)
+            tmp = _temp_beside(target)
+            try:
+                _encrypt(plain, tmp, enc)
+                _publish(tmp, target)
+            finally:
+                tmp.unlink(missing_ok=True)
+    else:
+        tmp = _temp_beside(target)
         try:
-            _create_private(tmp_plain)
-            store.conn.execute("VACUUM INTO ?", (str(tmp_plain),))
-        except OSError as exc:
-            raise BackupError(f"cannot write to {directory}: {exc.strerror}") from None
-        except sqlite3.Error as exc:
-            from .storage import translate
-
-            raise translate(exc) from None
-        result, version, customers = _check_sqlite(tmp_plain)
-        if result != "ok":
-            raise BackupError(f"the copy failed its integrity check ({result}); the database may be damaged")
-        final_src = tmp_plain
-        if enc.enabled:
-            _create_private(tmp_enc)
-            _encrypt(tmp_plain, tmp_enc, enc)
-            tmp_plain.unlink()
-            final_src = tmp_enc
-        _fsync(final_src)
-        os.replace(final_src, target)
-        _fsync(directory)
-    finally:
-        for tmp in (tmp_plain, tmp_enc):
-            with contextlib.suppress(FileNotFoundError):
-                tmp.unlink()
-    removed = rotate(directory, store.path, keep) if keep else []
+            version, customers = _snapshot(store, tmp)
+            _publish(tmp, target)
+        finally:
+            tmp.unlink(missing_ok=True)
+    removed = rotate(directory, store.path, keep, ident) if keep else []
     return BackupResult(
         path=target,
         encrypted=enc.enabled,
@@ -405,164 +554,5 @@ def create(
         customers=customers,
         schema_version=version,
         removed=removed,
-    )
-
-
-# ---------------------------------------------------------------------------- verify and restore
-
-
-@contextlib.contextmanager
-def _private_tmpdir(near: Path | None = None) -> Iterator[Path]:
-    """A 0700 temporary directory (decrypted data never lands anywhere others can read)."""
-    base: str | None = None
-    if near is not None and near.is_dir() and os.access(near, os.W_OK):
-        base = str(near)
-    path = Path(tempfile.mkdtemp(prefix=".crm-restore-", dir=base))
-    try:
-        yield path
-    finally:
-        shutil.rmtree(path, ignore_errors=True)
-
-
-def _plain_copy(path: Path, workdir: Path, enc: Encryption) -> tuple[Path, bool]:
-    """Decrypt (or copy) ``path`` into ``workdir``; returns the plain file and whether it was encrypted."""
-    if not path.is_file():
-        from .errors import NotFound
-
-        raise NotFound(f"no backup file {path}")
-    plain = workdir / "restore.db"
-    _create_private(plain)
-    encrypted = is_encrypted(path)
-    if encrypted:
-        _decrypt(path, plain, enc)
-    else:
-        with open(path, "rb") as src, open(plain, "wb") as dst:
-            shutil.copyfileobj(src, dst, 1 << 20)
-    return plain, encrypted
-
-
-def _test_restore(plain: Path, source: Path, encrypted: bool) -> VerifyResult:
-    """Check the plain copy, then open it as crm would (migrating an older schema) and check again."""
-    from . import migrations
-    from .storage import open_store
-
-    try:
-        result, version, _ = _check_sqlite(plain)
-    except BackupError:
-        raise BackupError(f"{source} does not hold an SQLite database (damaged, or not a crm backup)") from None
-    if result != "ok":
-        raise BackupError(f"{source} failed the integrity check: {result}")
-    if version > migrations.LATEST:
-        raise BackupError(
-            f"{source} was written by a newer version of crm (schema {version}, this version knows "
-            f"{migrations.LATEST}); upgrade crm to restore it"
-        )
-    try:
-        store = open_store(plain)
-    except StoreError as exc:
-        raise BackupError(f"{source} cannot be opened as a crm database: {exc}") from None
-    try:
-        conn = store.conn
-        try:
-            customers = conn.execute("SELECT count(*) FROM customers").fetchone()[0]
-            followups = conn.execute("SELECT count(*) FROM followups").fetchone()[0]
-            audit_rows = conn.execute("SELECT count(*) FROM audit_log").fetchone()[0]
-        except sqlite3.Error:
-            raise BackupError(f"{source} is an SQLite database but not a crm database") from None
-        rows = [r[0] for r in conn.execute("PRAGMA integrity_check")]
-        # Leave a single self-contained file behind (no -wal) for the copy into place.
-        conn.execute("PRAGMA journal_mode = DELETE")
-    finally:
-        store.close()
-    if rows != ["ok"]:
-        raise BackupError(f"{source} failed the integrity check after opening: {'; '.join(rows[:5])}")
-    return VerifyResult(
-        path=source,
-        encrypted=encrypted,
-        integrity="ok",
-        schema_version=migrations.LATEST,
-        customers=customers,
-        followups=followups,
-        audit_rows=audit_rows,
-    )
-
-
-def verify(path: Path | str, encryption: Encryption | None = None) -> VerifyResult:
-    """Decrypt (if needed), test-restore into a private temporary directory, and check the result."""
-    source = Path(path)
-    with _private_tmpdir() as workdir:
-        plain, encrypted = _plain_copy(source, workdir, encryption or Encryption())
-        return _test_restore(plain, source, encrypted)
-
-
-def inspect(store: Store) -> int:
-    """Customers in the current database (for the restore confirmation)."""
-    return store.conn.execute("SELECT count(*) FROM customers").fetchone()[0]
-
-
-class RestoreDeclined(Exception):
-    """The confirmation callback said no; nothing was changed."""
-
-
-def restore(
-    store: Store,
-    path: Path | str,
-    encryption: Encryption | None = None,
-    *,
-    confirm: Callable[[VerifyResult, int], bool] | None = None,
-    now: datetime | None = None,
-) -> RestoreResult:
-    """Replace the database's content with the backup at ``path``; the old content is kept aside.
-
-    The backup is first verified in a private temporary directory. The current database is then
-    copied aside (``<db>.before-restore-<time>``) while a write lock keeps writers out, and the
-    backup is copied into the live file with SQLite's backup API: the file keeps its inode and
-    mode, and other processes that have it open see the restored content, never a torn mix.
-
-    ``confirm(checked_backup, current_customers)`` is asked after the check and before anything
-    changes; a false answer raises :class:`RestoreDeclined`.
-    """
-    from .storage import translate
-
-    source = Path(path)
-    previous = inspect(store)
-    with _private_tmpdir(store.path.parent) as workdir:
-        plain, _ = _plain_copy(source, workdir, encryption or Encryption())
-        checked = _test_restore(plain, source, is_encrypted(source))
-        if confirm is not None and not confirm(checked, previous):
-            raise RestoreDeclined()
-        aside = store.path.with_name(f"{store.path.name}.before-restore-{_stamp(now)}")
-        n = 0
-        while aside.exists():
-            n += 1
-            aside = store.path.with_name(f"{store.path.name}.before-restore-{_stamp(now)}-{n}")
-        src = sqlite3.connect(plain, isolation_level=None)
-        try:
-            lock = sqlite3.connect(
-                store.path, timeout=store.conn.execute("PRAGMA busy_timeout").fetchone()[0] / 1000, isolation_level=None
-            )
-            try:
-                try:
-                    _create_private(aside)
-                    lock.execute("BEGIN IMMEDIATE")  # nobody commits between the copy aside and the restore
-                    store.conn.execute("VACUUM INTO ?", (str(aside),))
-                    lock.execute("ROLLBACK")
-                    src.backup(store.conn)
-                except OSError as exc:
-                    raise BackupError(f"cannot keep the old database aside at {aside}: {exc.strerror}") from None
-                except sqlite3.Error as exc:
-                    raise translate(exc) from None
-            finally:
-                if lock.in_transaction:
-                    lock.rollback()
-                lock.close()
-        finally:
-            src.close()
-    rows = [r[0] for r in store.conn.execute("PRAGMA integrity_check")]
-    if rows != ["ok"]:
-        raise BackupError(f"the restored database failed its integrity check; the old one is at {aside}")
-    if store.conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
-        store.conn.execute("PRAGMA journal_mode = WAL")
-    return RestoreResult(
-        backup=source, database=store.path, aside=aside, customers=checked.customers, previous_customers=previous
+        swept=swept,
     )

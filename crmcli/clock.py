@@ -11,7 +11,16 @@ def today() -> date:
     count from it, which makes reports reproducible."""
     pinned = os.environ.get("CRM_TODAY")
     if pinned:
-        return date.fromisoformat(pinned)
+        try:
+            return date.fromisoformat(pinned.strip())
+        except ValueError:
+            from .errors import UsageError, shorten
+
+            shown = shorten(pinned.encode("utf-8", "backslashreplace").decode("ascii", "backslashreplace"))
+            raise UsageError(
+                f"CRM_TODAY: {shown!r} is not a date YYYY-MM-DD; unset it to use today",
+                zh=f"CRM_TODAY：{shown!r} 不是 YYYY-MM-DD 格式的日期；取消设置即使用今天",
+            ) from None
     return date.today()
 
 

@@ -28,14 +28,29 @@ KEY_RE = re.compile(r"^[a-z][a-z0-9_]{1,30}$")
 TYPES = ("text", "integer", "decimal", "date", "choice")
 SQL_TYPES = {"text": "TEXT", "integer": "INTEGER", "decimal": "REAL", "date": "TEXT", "choice": "TEXT"}
 TEXT_MAX_LEN = 2000
+SQL_KEYWORDS = frozenset(
+    """abort action add after all alter always analyze and as asc attach autoincrement before begin
+    between by cascade case cast check collate column commit conflict constraint create cross current
+    current_date current_time current_timestamp database default deferrable deferred delete desc detach
+    distinct do drop each else end escape except exclude exclusive exists explain fail filter first
+    following for foreign from full generated glob group groups having if ignore immediate in index
+    indexed initially inner insert instead intersect into is isnull join key last left like limit match
+    materialized natural no not nothing notnull null nulls of offset on or order others outer over
+    partition plan pragma preceding primary query raise range recursive references regexp reindex
+    release rename replace restrict returning right rollback row rows savepoint select set table temp
+    temporary then ties to transaction trigger unbounded union unique update using vacuum values view
+    virtual when where window with without true false""".split()  # noqa: SIM905  (readable as a paragraph)
+)
+"""SQLite's keywords (https://sqlite.org/lang_keywords.html) and PostgreSQL's true/false: a column
+named by one works only when quoted everywhere, in crm and in every user's own SQL."""
 RESERVED = frozenset(
     {
         # report and JSON keys crm itself uses next to field keys
         "label", "total", "count", "share", "month", "first_contact_month", "last_contact", "days_inactive",
-        # SQLite's names for the row id, and SQL words that make poor column names
-        "rowid", "oid", "_rowid_", "select", "from", "where", "order", "group", "table", "index",
+        # SQLite's names for the row id
+        "rowid", "oid", "_rowid_",
     }
-)  # fmt: skip
+) | SQL_KEYWORDS  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -95,12 +110,27 @@ def _table_columns(conn: sqlite3.Connection) -> set[str]:
 
 
 def check_key(conn: sqlite3.Connection, key: str) -> str:
+    """A new field's key: well-formed, not a reserved word, not a field, column or JSON key of
+    crm's own (``KEY_label`` is the label of the dropdown ``KEY``)."""
     if not KEY_RE.match(key):
         raise ValidationError("key", key, "field_key")
-    taken = {f.key for f in fields.FIELDS} | _table_columns(conn) | RESERVED
+    if key in RESERVED or key.endswith("_label"):
+        raise UsageError(
+            f"{key!r} is a reserved word; choose another key", zh=f"{key!r} 是保留字；请换一个字段键"
+        )
+    taken = {f.key for f in fields.FIELDS} | _table_columns(conn)
     if key in taken:
-        raise Conflict(f"{key!r} is already a field or column of customers, or reserved; choose another key")
+        raise Conflict(
+            f"{key!r} is already a field or column of customers; choose another key",
+            zh=f"{key!r} 已是 customers 的字段或列；请换一个字段键",
+        )
     return key
+
+
+def quote(identifier: str) -> str:
+    """An SQL identifier in double quotes (keys are checked by KEY_RE, so never contain one)."""
+    return '"' + identifier.replace('"', '""') + '"'
+
 
 
 def _check_label(conn: sqlite3.Connection, label: str, name: str, own_key: str | None = None) -> str:
@@ -174,9 +204,9 @@ def add(
             (key, type_, zh, en, position, stamp),
         )
         # The key passed KEY_RE and is not a column yet: safe to put into the statement.
-        conn.execute(f"ALTER TABLE customers ADD COLUMN {key} {SQL_TYPES[type_]}")
+        conn.execute(f"ALTER TABLE customers ADD COLUMN {quote(key)} {SQL_TYPES[type_]}")
         if type_ in ("choice", "date", "integer", "decimal"):
-            conn.execute(f"CREATE INDEX idx_customers_{key} ON customers ({key})")
+            conn.execute(f"CREATE INDEX {quote('idx_customers_' + key)} ON customers ({quote(key)})")
         for pos, (code, czh, cen) in enumerate(choices or []):
             conn.execute(
                 "INSERT INTO options (field, code, label_zh, label_en, position, retired) VALUES (?, ?, ?, ?, ?, 0)",

@@ -38,6 +38,9 @@ class MissingFields(UsageError):
         self.missing = missing
 
 
+NAME_KEYS = frozenset({"name", "contact"})
+
+
 def clean_value(key: str, raw: object, options: OptionSet, *, allow_retired: bool = False) -> object:
     """Turn one user-supplied value into its stored form, or raise ValidationError naming it."""
     spec = BY_KEY.get(key)
@@ -48,6 +51,8 @@ def clean_value(key: str, raw: object, options: OptionSet, *, allow_retired: boo
     if raw is None:
         return None
     text = str(raw).strip()
+    if key in NAME_KEYS:
+        text = parsing.normalize_name(text)  # so that search finds "徐  清" as 徐清
     if text == "":
         return None
     try:
@@ -147,7 +152,7 @@ def insert(conn: sqlite3.Connection, values: Record, ctx: Context) -> Record:
     _warn_duplicates(conn, record, ctx)
     keys = [k for k in record if record[k] is not None]
     conn.execute(
-        f"INSERT INTO customers ({', '.join(keys)}) VALUES ({', '.join('?' * len(keys))})",
+        f"INSERT INTO customers ({', '.join(_q(k) for k in keys)}) VALUES ({', '.join('?' * len(keys))})",
         [record[k] for k in keys],
     )
     _audit(conn, record["id"], ctx, "*", None, "created", stamp)
@@ -156,8 +161,19 @@ def insert(conn: sqlite3.Connection, values: Record, ctx: Context) -> Record:
     return {key: record.get(key) for key in columns()}
 
 
+def email_key(email: str) -> str:
+    """What e-mail duplicates are compared by: the address with ASCII letters lower-cased, as
+    SQLite's ``lower()`` does (the index ``idx_customers_email_lower`` is on that)."""
+    return email.lower() if email.isascii() else "".join(c.lower() if c.isascii() else c for c in email)
+
+
+EMAIL_MATCH = "lower(email)"
+"""The SQL expression e-mail duplicates are matched on (indexed by migration 011)."""
+
+
 def _warn_duplicates(conn: sqlite3.Connection, record: Record, ctx: Context) -> None:
-    checks = (("phone_key", record.get("phone_key")), ("email", record.get("email")))
+    email = record.get("email")
+    checks = (("phone_key", record.get("phone_key")), (EMAIL_MATCH, email_key(email) if email else None))
     for column, value in checks:
         if not value:
             continue
@@ -171,7 +187,7 @@ def _warn_duplicates(conn: sqlite3.Connection, record: Record, ctx: Context) -> 
 
 def get(conn: sqlite3.Connection, customer_id: str) -> Record:
     cols = columns(conn)
-    select = ", ".join(cols)
+    select = ", ".join(_q(c) for c in cols)
     row = conn.execute(f"SELECT {select} FROM customers WHERE id = ?", (customer_id,)).fetchone()
     if row is None and customer_id != customer_id.upper():
         row = conn.execute(f"SELECT {select} FROM customers WHERE id = ?", (customer_id.upper(),)).fetchone()
@@ -207,6 +223,10 @@ def edit(
             # A retired custom field keeps its values but takes no new ones.
             if BY_KEY[key].custom and not BY_KEY[key].editable and value != current[key]:
                 raise ValidationError(key, value, "field_retired")
+        if "last_followup" in values:
+            from .followups import check_edit_last_followup  # followups builds on this module
+
+            check_edit_last_followup(current["last_followup"], values["last_followup"])
         if expected_version is not None and current["version"] != expected_version:
             theirs = [k for k, v in values.items() if current[k] != v]
             raise Conflict(
@@ -232,7 +252,7 @@ def update(conn: sqlite3.Connection, current: Record, values: Record, ctx: Conte
     if "phone" in changed:
         phone = values["phone"]
         assignments["phone_key"] = parsing.phone_key(str(phone)) if phone else None
-    sets = ", ".join(f"{key} = ?" for key in assignments)
+    sets = ", ".join(f"{_q(key)} = ?" for key in assignments)
     conn.execute(
         f"UPDATE customers SET {sets}, updated_at = ?, version = version + 1 WHERE id = ?",
         [*assignments.values(), stamp, current["id"]],
@@ -242,6 +262,11 @@ def update(conn: sqlite3.Connection, current: Record, values: Record, ctx: Conte
             log_status(conn, current["id"], current["status"], values["status"], ctx, None, stamp)
         _audit(conn, current["id"], ctx, key, current.get(key), values[key], stamp)
     return changed
+
+
+def _q(column: str) -> str:
+    """A column name quoted: custom fields' keys are identifiers, and must never parse as SQL."""
+    return f'"{column}"'
 
 
 def delete(store: Store, customer_id: str, ctx: Context) -> Record:

@@ -1,10 +1,21 @@
-"""Sample customers for ``crm demo``: a realistic small book of business, in Chinese."""
+"""Sample customers for ``crm demo``: a realistic small book of business, in Chinese.
+
+``crm demo`` (re)creates its database from scratch, so it must never delete anyone's data: it
+only replaces a file that does not exist yet or that an earlier demo made, which it marks with
+the ``demo`` row of the ``config`` table.
+"""
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import timedelta
+from pathlib import Path
 
 from . import clock
+from .errors import Conflict
+
+DEMO_KEY = "demo"  # a row of ``config`` (not a setting: crm config never shows or changes it)
+SIDECARS = ("-wal", "-shm", "-journal")
 
 # name, industry, type, contact, title, phone, email, address, source, needs, owner, status, product, amount, notes, days ago
 SAMPLE: list[tuple[str, ...]] = [
@@ -31,3 +42,49 @@ def sample_rows() -> list[tuple[dict[str, str], int]]:
         values["first_contact"] = (today - timedelta(days=days + 20)).isoformat()
         rows.append((values, days))
     return rows
+
+
+def is_demo(path: Path) -> bool:
+    """Whether ``path`` is a database an earlier ``crm demo`` made (read-only look; never creates)."""
+    uri = "file:" + str(path.resolve()).replace("?", "%3f").replace("#", "%23") + "?mode=ro"
+    try:
+        conn = sqlite3.connect(uri, uri=True, isolation_level=None)
+    except sqlite3.Error:
+        return False
+    try:
+        row = conn.execute("SELECT value FROM config WHERE key = ?", (DEMO_KEY,)).fetchone()
+    except sqlite3.Error:  # not SQLite, or SQLite without crm's config table
+        return False
+    finally:
+        conn.close()
+    return bool(row) and row[0] == "1"
+
+
+def prepare(path: Path) -> None:
+    """Make room for a fresh demo at ``path``: delete an earlier demo database (with its -wal and
+    -shm); refuse, touching nothing, when ``path`` holds anything else."""
+    sidecars = [Path(f"{path}{suffix}") for suffix in SIDECARS]
+    if not path.exists():
+        left = [p for p in sidecars if p.exists()]
+        if left:
+            raise Conflict(
+                f"{left[0]} is left over from a database that is not there; nothing was touched (remove it first)",
+                zh=f"{left[0]} 是一个已不存在的数据库遗留的文件；未做任何改动（请先删除它）",
+            )
+        return
+    if not is_demo(path):
+        raise Conflict(
+            f"{path} is not a demo database (crm demo only replaces a database it made); nothing was touched. "
+            "Give a new file: crm --db demo.db demo",
+            zh=f"{path} 不是演示数据库（crm demo 只会替换它自己创建的数据库）；未做任何改动。请指定新文件：crm --db demo.db demo",
+        )
+    for p in (path, *sidecars):
+        p.unlink(missing_ok=True)
+
+
+def mark(conn: sqlite3.Connection) -> None:
+    """Mark the database as a demo's, inside the caller's write transaction."""
+    conn.execute(
+        "INSERT INTO config (key, value) VALUES (?, '1') ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        (DEMO_KEY,),
+    )

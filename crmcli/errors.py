@@ -2,6 +2,30 @@
 
 from __future__ import annotations
 
+QUOTE_MAX = 40
+"""How many characters of a value a message quotes; the rest is cut with "…"."""
+
+
+def shorten(value: object, limit: int = QUOTE_MAX) -> str:
+    """``value`` as text of at most ``limit`` characters (cut with "…"), for quoting in a message:
+    a 300 MB cell must never become a 300 MB error message."""
+    if isinstance(value, str):
+        text = value
+    elif isinstance(value, int) and not isinstance(value, bool):
+        # str() of a 5000-digit int is refused by Python itself (and slow): count digits instead.
+        try:
+            text = str(value)
+        except ValueError:
+            return f"<a number of about {value.bit_length() * 30103 // 100000} digits>"
+    else:
+        try:
+            text = str(value)
+        except Exception:  # noqa: BLE001  (a message must never fail on the value it quotes)
+            text = object.__repr__(value)
+    if len(text) <= limit:
+        return text
+    return text[: limit - 1] + "…"
+
 
 class CrmError(Exception):
     """Base of every error crm reports to a user without a traceback.
@@ -51,9 +75,10 @@ class ValidationError(UsageError):
         row: int | None = None,
         details: dict[str, object] | None = None,
     ) -> None:
-        super().__init__(f"{field}: {value!r}: {reason}")
+        super().__init__(f"{shorten(field)}: {shorten(value)!r}: {reason}")
         self.field = field
-        self.value = value
+        # Only ever shown, cut short: an import keeps thousands of these, a cell may be 1 MiB.
+        self.value = shorten(value, 200) if isinstance(value, str) else value
         self.reason = reason
         self.row = row
         self.details = details or {}
@@ -86,3 +111,4 @@ class StoreError(CrmError):
     """The database file cannot be used: corrupt, not SQLite, too new, read-only, disk full."""
 
     exit_code = 6
+

@@ -1,4 +1,6 @@
-"""Export of customers and follow-ups: CSV/TSV, XLSX, JSON, JSONL. Streamed, files created 0600.
+"""Export of customers and follow-ups: CSV/TSV, XLSX, JSON, JSONL. Streamed; files are written
+through :mod:`crmcli.outputs` (0600, never over the database or an existing file, renamed into
+place when complete).
 
 Spreadsheet safety (OWASP CSV injection): a CSV/TSV cell starting with ``=``, ``+``, ``-``, ``@``,
 tab or CR gets a leading ``'``, which ``crm import`` strips again, so ``+86…`` phones round-trip.
@@ -31,7 +33,7 @@ from .options import OptionSet
 from .query import Filters, order_by
 from .storage import Store
 
-FORMATS = ("csv", "tsv", "xlsx", "json", "jsonl")
+FORMATS = ("csv", "tsv", "xlsx", "json", "jsonl", "vcf")
 EXPORT_COLUMNS = PORTABLE_COLUMNS
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 LOST_FILL = "FFC7CE"
@@ -49,28 +51,42 @@ class ExportSettings:
     lang: str = "en"
 
 
+EXTENSIONS = {".csv": "csv", ".tsv": "tsv", ".xlsx": "xlsx", ".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl", ".vcf": "vcf"}
+
+
 def format_for(path: str | None, explicit: str | None) -> str:
+    """The export format: ``explicit`` (``--format``), else the file's extension. An unknown
+    extension is refused rather than guessed: ``-o out.pdf`` holding CSV would surprise."""
     if explicit:
         fmt = explicit.lower()
         if fmt not in FORMATS:
-            raise UsageError(f"unknown export format {explicit!r}; use one of {', '.join(FORMATS)}")
+            raise UsageError(
+                f"unknown export format {explicit!r}; use one of {', '.join(FORMATS)}",
+                zh=f"未知的导出格式 {explicit!r}；可用：{', '.join(FORMATS)}",
+            )
         return fmt
     if path and path != "-":
-        suffix = Path(path).suffix.lower().lstrip(".")
-        if suffix in FORMATS:
-            return suffix
-        if suffix == "ndjson":
-            return "jsonl"
+        suffix = Path(path).suffix.lower()
+        if suffix in EXTENSIONS:
+            return EXTENSIONS[suffix]
+        if _is_stream(path):
+            return "csv"  # /dev/stdout, a FIFO: no extension to go by
+        known = ", ".join(EXTENSIONS)
+        raise UsageError(
+            f"{path}: unknown extension {suffix or '(none)'!r}; use one of {known}, or give --format",
+            zh=f"{path}：未知的扩展名 {suffix or '（无）'!r}；可用：{known}，或用 --format 指定格式",
+        )
     return "csv"
 
 
-def open_private(path: str, binary: bool = False) -> IO[Any]:
-    """Create (or truncate) ``path`` with mode 0600: exports hold customer data."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    os.fchmod(fd, 0o600)
-    if binary:
-        return open(fd, "wb")
-    return open(fd, "w", encoding="utf-8", newline="")
+def _is_stream(path: str) -> bool:
+    import stat
+
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return False
+    return not stat.S_ISREG(mode) and not stat.S_ISDIR(mode)
 
 
 def neutralise(value: str) -> str:
@@ -142,6 +158,12 @@ def export(
     keys: Sequence[str] = FOLLOWUP_KEYS if settings.followups else export_columns(store)
     rows = followup_rows(store, filters) if settings.followups else customer_rows(store, filters, order)
     fmt = settings.fmt
+    if fmt == "vcf":
+        from .vcard import write_vcards
+
+        if settings.followups:
+            raise UsageError("a vCard export holds customers, not --followups")
+        return write_vcards(rows, out, reveal=settings.reveal)
     if fmt == "xlsx":
         return _write_xlsx(rows, keys, settings, out, options)
     if fmt in ("json", "jsonl"):

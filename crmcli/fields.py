@@ -81,13 +81,42 @@ def header_key(header: str) -> str:
     return re.sub(r"[\s*()（）_\-/:：]+", "", text)
 
 
+# Short headers that Chinese spreadsheets and other CRMs' exports use, recognised without a mapping.
+# Each is unambiguous for a customer list; 姓名 is not here (a person's directory: their name
+# is the contact, but in a list of individuals it is the customer) and needs a mapping.
+SHORT_ALIASES: dict[str, tuple[str, ...]] = {
+    "name": ("名称", "公司名称", "客户名称", "单位名称", "企业名称", "公司", "Company", "Company name", "Customer",
+             "Account", "Account name", "Organization", "Organisation"),
+    "contact": ("联系人", "联系人姓名", "Contact", "Contact person", "Contact name"),
+    "phone": ("电话", "手机", "手机号", "手机号码", "联系电话", "移动电话", "Tel", "Telephone", "Mobile", "Mobile phone",
+              "Cell", "Cell phone", "Phone number"),
+    "email": ("邮箱", "电子邮件", "E-mail", "Mail", "Email address", "E-mail address"),
+    "address": ("地址", "详细地址", "Addr", "Street address"),
+    "needs": ("需求", "Requirement", "Requirements"),
+    "title": ("职位", "职务", "Job title", "Position", "Title"),
+    "notes": ("备注", "Remark", "Remarks", "Note", "Comment", "Comments"),
+}  # fmt: skip
+LANDLINE_SPELLINGS: tuple[str, ...] = ("固定电话", "座机", "办公电话", "Landline", "Office phone", "Work phone")
+"""A landline column is the phone only when the file has no other phone column (see import_mapping)."""
+
+
 def header_aliases() -> dict[str, str]:
-    """Every accepted spelling of each field's header (custom fields too), normalised with :func:`header_key`."""
+    """Every accepted spelling of each field's header (custom fields too), normalised with
+    :func:`header_key`: key, labels, flag, then the short spellings of :data:`SHORT_ALIASES` and
+    the landline headers (which ``make_plan`` drops again when the file has another phone column)."""
     aliases: dict[str, str] = {}
+    for key, spellings in SHORT_ALIASES.items():
+        for spelling in spellings:
+            aliases[header_key(spelling)] = key
+    for spelling in LANDLINE_SPELLINGS:
+        aliases[header_key(spelling)] = "phone"
     for f in all_fields():
         for spelling in (f.key, f.zh, f.en, f.flag):
             aliases[header_key(spelling)] = f.key
     return aliases
+
+
+LANDLINE_HEADERS = frozenset(header_key(s) for s in LANDLINE_SPELLINGS)
 
 
 def known(key: str) -> Field:

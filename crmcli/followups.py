@@ -17,7 +17,7 @@ from typing import Any
 
 from . import clock, parsing
 from .customers import Context, Record, _audit, get, log_status, update
-from .errors import ParseError, UsageError, ValidationError
+from .errors import ParseError, ValidationError
 from .options import OptionSet
 from .storage import Store
 
@@ -80,8 +80,7 @@ def prepare(raw: FollowupInput, options: OptionSet, ctx: Context, today: date | 
     try:
         if raw.date and raw.date.strip():
             when = parsing.parse_date(raw.date)
-            if when > today:
-                raise UsageError(f"date: {raw.date!r}: a follow-up cannot lie in the future (today is {today})")
+            moves_last_followup(None, when.isoformat(), today, field="date")  # never in the future
         else:
             when = today
         values["date"] = when.isoformat()
@@ -103,6 +102,36 @@ def prepare(raw: FollowupInput, options: OptionSet, ctx: Context, today: date | 
             raise ValidationError("satisfaction", raw.satisfaction, exc.reason, details=dict(exc.details)) from None
     values["by"] = _text("by", raw.by) or ctx.user or None
     return values
+
+
+MIRRORED: tuple[str, ...] = ("last_followup", "followup", "next_step", "next_date")
+"""The customer's fields that mirror its latest follow-up."""
+
+
+def moves_last_followup(
+    current: str | None, new: str | None, today: date | None = None, *, field: str = "last_followup"
+) -> bool:
+    """The one rule for a customer's ``last_followup``, used by ``crm log``, ``crm edit`` and
+    ``crm import``: it never lies in the future (ValidationError) and never moves backwards.
+
+    Returns True when ``new`` is the date to keep (later than ``current``, or equal: the entry
+    recorded last speaks for the day), False when it is earlier (or empty while a date is set):
+    a back-dated follow-up then leaves the date alone, and a hand edit is refused."""
+    today = today or clock.today()
+    if new is not None and new > today.isoformat():
+        raise ValidationError(field, new, "followup_future", details={"today": today.isoformat()})
+    if current is None:
+        return True
+    return new is not None and new >= current
+
+
+def check_edit_last_followup(current: str | None, new: str | None) -> None:
+    """``crm edit --last-followup`` / ``--set last_followup=``: the same rule as ``crm log``,
+    refused when it would move the date backwards (or clear it) or into the future."""
+    if new == current:
+        return
+    if not moves_last_followup(current, new):
+        raise ValidationError("last_followup", new, "followup_backwards", details={"current": current})
 
 
 def log(store: Store, customer_id: str, raw: FollowupInput, ctx: Context, options: OptionSet) -> Record:
@@ -129,26 +158,42 @@ def log_in(conn: sqlite3.Connection, customer_id: str, values: Mapping[str, Any]
         [*row.values(), ctx.batch_id],
     )
     row["id"] = cur.lastrowid
-    # Logged in the audit trail too (every follow-up, back-dated ones included): its id there
-    # orders it among the status changes and edits of the same second in `crm history`.
-    _audit(conn, current["id"], ctx, "followups", None, row["id"], stamp)
-    latest = current["last_followup"]
-    if latest is None or row["date"] >= latest:
-        # The newest follow-up (ties: the one logged last) speaks for the customer.
-        update(
-            conn,
-            current,
-            {
-                "last_followup": row["date"],
-                "followup": row["content"],
-                "next_step": row["next_step"],
-                "next_date": row["next_date"],
-            },
-            ctx,
-        )
+    mirror(conn, current, row, ctx, stamp)
     if current["archived"]:
         ctx.warnings.append(f"{current['id']} is archived; `crm restore {current['id']}` brings it back")
     return {k: row.get(k) for k in FOLLOWUP_COLUMNS}
+
+
+def mirror(conn: sqlite3.Connection, current: Record, row: Mapping[str, Any], ctx: Context, stamp: str) -> bool:
+    """After follow-up ``row`` (already stored) of customer ``current``: audit it, and when it is
+    the latest, make the customer mirror it (audited, version bumped). Returns whether it did."""
+    # Logged in the audit trail too (every follow-up, back-dated ones included): its id there
+    # orders it among the status changes and edits of the same second in `crm history`.
+    _audit(conn, current["id"], ctx, "followups", None, row["id"], stamp)
+    if not moves_last_followup(current["last_followup"], row["date"]):
+        return False
+    update(
+        conn,
+        current,
+        {
+            "last_followup": row["date"],
+            "followup": row["content"],
+            "next_step": row.get("next_step"),
+            "next_date": row.get("next_date"),
+        },
+        ctx,
+    )
+    return True
+
+
+def mirror_values(conn: sqlite3.Connection, customer_id: str) -> Record | None:
+    """The mirrored fields as the customer's latest stored follow-up gives them (None: it has none)."""
+    latest = conn.execute(
+        "SELECT date, content, next_step, next_date FROM followups WHERE customer_id = ? "
+        "ORDER BY date DESC, id DESC LIMIT 1",
+        (customer_id,),
+    ).fetchone()
+    return None if latest is None else dict(zip(MIRRORED, latest))
 
 
 def _quote(column: str) -> str:
@@ -282,7 +327,7 @@ def history(conn: sqlite3.Connection, customer_id: str, options: OptionSet, lang
         }
         entries.append((at, status_seq.get((at, new), status_seq.get((at, "*"), 0.0)), entry))
     for aid, at, by, command, field, old, new in audit:
-        if field in ("status", "followups") or (command == "log" and field in _MIRRORED):
+        if field in ("status", "followups") or (command in ("log", "import log") and field in _MIRRORED):
             continue  # shown as the status change / the follow-up itself
         if field == "*":
             kind = "created" if new == "created" else str(new)

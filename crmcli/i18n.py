@@ -64,6 +64,25 @@ REASONS: dict[str, tuple[str, str]] = {
         "is not a valid customer ID (letters, digits, - and _; at most 32)",
         "不是有效的客户编号（字母、数字、- 和 _，最多 32 个）",
     ),
+    "id_sequence": (
+        "looks like a generated ID (prefix, year, sequence) but its sequence has more than {digits} digits (at most {max})",
+        "形如生成的客户编号（前缀+年份+序号），但序号超过 {digits} 位（最大 {max}）",
+    ),
+    "setting_prefix": ("must be 1 to 8 letters A-Z", "必须是 1 到 8 个字母 A-Z"),
+    "setting_months": ("is not a whole number of months from 1 to {max}", "不是 1 到 {max} 之间的整数月数"),
+    "setting_weight": (
+        "{part!r} is not a number from 0 to {max} (nan, inf and huge numbers are refused)",
+        "{part!r} 不是 0 到 {max} 之间的数字（不接受 nan、inf 和过大的数）",
+    ),
+    "setting_map": ("expected KEY=NUMBER pairs separated by commas, not {part!r}", "应为以逗号分隔的 键=数字，而不是 {part!r}"),
+    "setting_map_key": ("{part!r} is not known; known: {allowed}", "{part!r} 未知；可用：{allowed}"),
+    "setting_map_twice": ("{part!r} is given twice", "{part!r} 重复出现"),
+    "setting_threshold": ("has a threshold that is not a number from 0 to {max}", "含有不在 0 到 {max} 之间的阈值"),
+    "followup_future": ("lies in the future (today is {today})", "在未来（今天是 {today}）"),
+    "followup_backwards": (
+        "would move the last follow-up date backwards (it is {current}); log the follow-up instead",
+        "会让最近跟进时间倒退（当前为 {current}）；请改为记录跟进",
+    ),
     "id_exists": ("is already used by another customer", "已被其他客户使用"),
     "unknown_field": ("is not a field; fields: {fields}", "不是字段；可用字段：{fields}"),
     "not_editable": ("cannot be set by hand", "不能手动设置"),
@@ -103,9 +122,26 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "option_retired": ("Retired option {field}.{code}", "已停用选项 {field}.{code}"),
     "option_restored": ("Restored option {field}.{code}", "已恢复选项 {field}.{code}"),
     "config_set": ("{key} = {value}", "{key} = {value}"),
+    "config_unset": ("{key} = {value} (the default)", "{key} = {value}（默认值）"),
+    "config_unset_none": ("{key} was not set; it is {value} (the default)", "{key} 未设置；当前为默认值 {value}"),
+    "setting_invalid": (
+        "warning: the stored setting {key} = {value!r} is invalid; using the default {default!r} "
+        "(fix it with crm config set {key} … or crm config unset {key})",
+        "警告：已保存的设置 {key} = {value!r} 无效；改用默认值 {default!r}"
+        "（用 crm config set {key} … 或 crm config unset {key} 修正）",
+    ),
+    "row": ("row {row}", "第 {row} 行"),
+    "argument_not_utf8": (
+        "argument {position}{after} is not valid UTF-8: '{value}'",
+        "第 {position} 个参数{after}不是有效的 UTF-8：'{value}'",
+    ),
+    "number_too_large": (
+        "a number given is too large (beyond what can be stored or counted)",
+        "给出的数字过大（超出可存储或计算的范围）",
+    ),
     "config_user_file": ("(saved in {path})", "（已保存到 {path}）"),
-    "config_unset": ("{key} removed", "已删除 {key}"),
-    "config_unset_none": ("{key} was not set; nothing changed", "{key} 未设置；没有变化"),
+    "config_user_unset": ("{key} removed from your config file", "已从个人配置文件删除 {key}"),
+    "config_user_unset_none": ("{key} was not set in your config file; nothing changed", "个人配置文件中没有 {key}；没有变化"),
     "lang_unknown": ("no interface language {lang!r}; using English (languages: {langs})", "没有界面语言 {lang!r}；使用英文（可选：{langs}）"),
     "no_user": (
         "no user name is set, so the login {login!r} is used as owner and author; "
@@ -117,9 +153,13 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "if that is you: crm config --user set user {name}",
         "此数据库的共享设置 user={name!r} 已不再使用（它让所有人成为同一个人）；如果那是你：crm config --user set user {name}",
     ),
-    "row": ("row {row}", "第 {row} 行"),
     "interrupted": ("interrupted; nothing more was done", "已中断；未再做任何操作"),
 }
+
+
+def pick(lang: str, en: str, zh: str) -> str:
+    """The text in ``lang`` of a message written in place (both texts given)."""
+    return zh if lang == "zh" else en
 
 
 def message(key: str, lang: str, /, **params: object) -> str:

@@ -17,25 +17,46 @@ only where that leaves the record unchanged.
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import dataclasses
 import datetime as dt
 import json
 import math
 import operator
-import os
 import re
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from . import clock, i18n, ids, parsing
+from . import clock, i18n, ids, import_mapping, parsing
 from .custom_fields import parse_decimal, parse_integer
-from .customers import PORTABLE_COLUMNS, Context, clean_value, columns, update
-from .errors import Conflict, CrmError, NotFound, ParseError, UsageError, ValidationError
-from .fields import BY_KEY, REQUIRED, all_fields, custom_keys, header_aliases, header_key
-from .followups import FOLLOWUP_COLUMNS
+from .customers import (
+    EMAIL_MATCH,
+    NAME_KEYS,
+    PORTABLE_COLUMNS,
+    Context,
+    clean_value,
+    columns,
+    email_key,
+    update,
+)
+from .errors import Conflict, CrmError, NotFound, ParseError, UsageError, ValidationError, shorten
+from .fields import BY_KEY, REQUIRED, all_fields, custom_keys
+from .followups import FOLLOWUP_COLUMNS, MIRRORED, mirror, mirror_values, moves_last_followup
+from .import_mapping import (  # moved there; imported from here by other modules and tests
+    FOLLOWUP_LABELS,
+    Mapping_,
+    Plan,
+    customer_aliases,
+    detect_target,
+    followup_aliases,
+    load_mapping,
+    parse_pairs,
+)
+from .import_mapping import text_of as _text_of
 from .options import OptionSet
 from .readers import Source
 from .storage import Store
@@ -52,24 +73,9 @@ MATCH_KEYS = ("id", "phone", "email")
 RESTORE_KEYS = ("archived", "archived_at", "created_at", "updated_at", "version")
 INSERT_COLUMNS: tuple[str, ...] = (*PORTABLE_COLUMNS, "phone_key", "batch_id")
 FOLLOWUP_KEYS = FOLLOWUP_COLUMNS
-FOLLOWUP_LABELS: dict[str, tuple[str, str]] = {
-    "id": ("跟进编号", "Follow-up ID"),
-    "customer_id": ("客户编号", "Customer ID"),
-    "date": ("跟进时间", "Date"),
-    "content": ("跟进内容", "Content"),
-    "result": ("跟进结果", "Result"),
-    "next_step": ("下一步计划", "Next step"),
-    "next_date": ("下次跟进日期", "Next follow-up date"),
-    "channel": ("跟进方式", "Channel"),
-    "kind": ("跟进类型", "Kind"),
-    "satisfaction": ("满意度", "Satisfaction"),
-    "by": ("记录人", "By"),
-    "created_at": ("创建时间", "Created"),
-}
 _MOBILE = re.compile(r"1[3-9][0-9]{9}", re.ASCII)
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", re.ASCII)
 _TIMESTAMP = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z", re.ASCII)
-_TEMPLATE_FIELD = re.compile(r"\{([^{}]+)\}")
 _MISS = object()
 _REQUIRED = frozenset(REQUIRED)
 _by_id = operator.itemgetter("id")
@@ -117,102 +123,13 @@ class _DryRun(Exception):
 
 
 @dataclass
-class Mapping_:
-    """How the file's columns become fields: ``--map``, a mapping file, and ``--set`` defaults."""
-
-    columns: dict[str, str] = field(default_factory=dict)  # header -> field key ("" = ignore)
-    compose: dict[str, str | list[str]] = field(default_factory=dict)  # field -> "{Column} {Column}" or alternatives
-    ignore: list[str] = field(default_factory=list)
-    defaults: dict[str, str] = field(default_factory=dict)  # field key -> raw value
-    dayfirst: bool | None = None
-    date_format: str | None = None
-    encoding: str | None = None
-    format: str | None = None
-    delimiter: str | None = None
-
-    def merged(self, other: Mapping_) -> Mapping_:
-        """``other`` (the command line) wins over ``self`` (the mapping file)."""
-        return Mapping_(
-            columns={**self.columns, **other.columns},
-            compose={**self.compose, **other.compose},
-            ignore=[*self.ignore, *other.ignore],
-            defaults={**self.defaults, **other.defaults},
-            dayfirst=other.dayfirst if other.dayfirst is not None else self.dayfirst,
-            date_format=other.date_format or self.date_format,
-            encoding=other.encoding or self.encoding,
-            format=other.format or self.format,
-            delimiter=other.delimiter or self.delimiter,
-        )
-
-
-def load_mapping(path: str | Path) -> Mapping_:
-    """Read a mapping file (TOML). See ``mappings/customers-100.toml`` for every key."""
-    import tomllib
-
-    try:
-        with open(path, "rb") as fh:
-            data = tomllib.load(fh)
-    except OSError as exc:
-        raise UsageError(f"cannot read the mapping file {path}: {exc.strerror}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise UsageError(f"the mapping file {path} is not valid TOML: {exc}") from None
-    known = {"columns", "compose", "ignore", "set", "dayfirst", "date_format", "encoding", "format", "delimiter"}
-    unknown = sorted(set(data) - known)
-    if unknown:
-        raise UsageError(f"mapping file {path}: unknown keys {', '.join(unknown)}; known: {', '.join(sorted(known))}")
-
-    def table(name: str, lists: bool = False) -> dict[str, Any]:
-        value = data.get(name, {})
-
-        def ok(v: Any) -> bool:
-            return isinstance(v, str) or (
-                lists and isinstance(v, list) and bool(v) and all(isinstance(i, str) for i in v)
-            )
-
-        if not isinstance(value, dict) or not all(ok(v) for v in value.values()):
-            kind = "strings (or lists of strings)" if lists else "strings"
-            raise UsageError(f"mapping file {path}: [{name}] must map names to {kind}")
-        return dict(value)
-
-    ignore = data.get("ignore", [])
-    if not isinstance(ignore, list) or not all(isinstance(v, str) for v in ignore):
-        raise UsageError(f"mapping file {path}: ignore must be a list of column names")
-    dayfirst = data.get("dayfirst")
-    if dayfirst is not None and not isinstance(dayfirst, bool):
-        raise UsageError(f"mapping file {path}: dayfirst must be true or false")
-    return Mapping_(
-        columns=table("columns"),
-        compose=table("compose", lists=True),
-        ignore=list(ignore),
-        defaults={k.replace("-", "_"): v for k, v in table("set").items()},
-        dayfirst=dayfirst,
-        date_format=data.get("date_format"),
-        encoding=data.get("encoding"),
-        format=data.get("format"),
-        delimiter=data.get("delimiter"),
-    )
-
-
-def parse_pairs(pairs: Iterable[str], what: str) -> dict[str, str]:
-    """``["Column Name=field", ...]`` (split at the last ``=`` for --map, the first for --set)."""
-    out: dict[str, str] = {}
-    for pair in pairs:
-        if "=" not in pair:
-            raise UsageError(f"{what} expects NAME=VALUE, not {pair!r}")
-        left, _, right = pair.rpartition("=") if what == "--map" else pair.partition("=")
-        out[left.strip() if what == "--map" else left.strip().replace("-", "_")] = (
-            right.strip() if what == "--map" else right
-        )
-    return out
-
-
-@dataclass
 class Settings:
     mapping: Mapping_ = field(default_factory=Mapping_)
     on_duplicate: str = "skip"
     match: tuple[str, ...] = MATCH_KEYS
     skip_invalid: bool = False
     rejects: Path | None = None
+    force: bool = False  # overwrite an existing --rejects file
     dry_run: bool = False
     ignore_unknown: bool = False
     followup_columns: bool | None = None
@@ -252,6 +169,7 @@ class Summary:
     errors: list[ValidationError] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     rejects_file: str | None = None
+    duplicates: int = 0  # rows matched to a stored customer (or an earlier row), under skip or update
 
     def as_dict(self, lang: str = "en") -> dict[str, Any]:
         return {
@@ -284,33 +202,16 @@ class Summary:
 
 
 def _jsonable(value: Any) -> Any:
-    if value is None or isinstance(value, (str, int, float, bool)):
+    """A refused value as the summary quotes it: cut like every quoted value (the rejects file
+    keeps the row whole)."""
+    if value is None or isinstance(value, (bool, float)):
         return value
-    return str(value)
+    if isinstance(value, int) and abs(value) < 10**15:
+        return value
+    return shorten(value)
 
 
 # ---------------------------------------------------------------------------- converters
-
-
-def _text_of(raw: Any) -> str:
-    """A typed cell (XLSX, JSON) as the text a person would have typed."""
-    if isinstance(raw, str):
-        return raw
-    if isinstance(raw, bool):
-        return "true" if raw else "false"
-    if isinstance(raw, float):
-        if raw.is_integer() and abs(raw) < 1e17:
-            return str(int(raw))  # 13812345678.0 -> 13812345678: no ".0", no exponent
-        return repr(raw)
-    if isinstance(raw, dt.datetime):
-        if raw.time() == dt.time(0):
-            return raw.date().isoformat()
-        return raw.isoformat(sep=" ")
-    if isinstance(raw, dt.date):
-        return raw.isoformat()
-    if isinstance(raw, (dict, list)):
-        raise ParseError("not_scalar")
-    return str(raw)
 
 
 def _fail(key: str, raw: Any, exc: ParseError) -> ValidationError:
@@ -439,11 +340,12 @@ def customer_converter(
 
         return convert_text
     if kind in ("text", "longtext"):  # required: also never a vague placeholder
+        names, normalize_name = key in NAME_KEYS, parsing.normalize_name
 
         def convert_required(raw: Any) -> Any:
             if type(raw) is not str:
                 return convert(raw)
-            text = raw.strip()
+            text = normalize_name(raw) if names else raw.strip()
             if not text:
                 return None
             if not _WORDY.search(text) and not (_CJK_ONLY.fullmatch(text) and text not in _CJK_PLACEHOLDERS):
@@ -572,157 +474,17 @@ i18n.REASONS.setdefault(
 # ---------------------------------------------------------------------------- column plan
 
 
-@dataclass
-class Plan:
-    target: str
-    direct: list[tuple[int, str, Callable[[Any], Any]]]
-    composed: list[tuple[str, Callable[[list[Any]], Any], Callable[[Any], Any]]]
-    ignored: list[str]
-    keys: set[str]
-    unformula: bool
-
-
-def _compile_template(template: str | list[str], headers: Sequence[str], field_key: str) -> Callable[[list[Any]], Any]:
-    """``"{First Name} {Last Name}"``; a list gives alternatives, the first non-empty one wins."""
-    if isinstance(template, list):
-        options = [_compile_template(t, headers, field_key) for t in template]
-
-        def first(cells: list[Any]) -> Any:
-            for option in options:
-                value = option(cells)
-                if value:
-                    return value
-            return None
-
-        return first
-    lookup = _header_index(headers)
-    parts: list[str | int] = []
-    pos = 0
-    for match in _TEMPLATE_FIELD.finditer(template):
-        parts.append(template[pos : match.start()])
-        name = match.group(1)
-        index = lookup.get(name, lookup.get(header_key(name)))
-        if index is None:
-            raise UsageError(
-                f"mapping for {field_key}: the file has no column {name!r} (columns: {', '.join(headers)})"
-            )
-        parts.append(index)
-        pos = match.end()
-    parts.append(template[pos:])
-    indices = [p for p in parts if isinstance(p, int)]
-
-    def render(cells: list[Any]) -> Any:
-        values = {i: ("" if i >= len(cells) or cells[i] is None else _text_of(cells[i]).strip()) for i in indices}
-        if not any(values.values()):
-            return None
-        text = "".join(values[p] if isinstance(p, int) else p for p in parts)
-        return text.strip(" ,;\t")
-
-    return render
-
-
-def _header_index(headers: Sequence[str]) -> dict[str, int]:
-    index: dict[str, int] = {}
-    for i, name in enumerate(headers):
-        index.setdefault(name, i)
-        index.setdefault(header_key(name), i)
-    return index
-
-
-def _field_of(name: str, aliases: Mapping[str, str]) -> str:
-    """A field named by key or label, in --map or a mapping file; "" or "-" means ignore."""
-    if name.strip() in ("", "-", "ignore"):
-        return ""
-    found = aliases.get(header_key(name))
-    if found is None:
-        raise ValidationError(
-            "map", name, "unknown_field", details={"fields": ", ".join(sorted(set(aliases.values())))}
-        )
-    return found
-
-
-def followup_aliases() -> dict[str, str]:
-    aliases: dict[str, str] = {}
-    for key, (zh, en) in FOLLOWUP_LABELS.items():
-        for spelling in (key, zh, en):
-            aliases.setdefault(header_key(spelling), key)
-    return aliases
-
-
-def customer_aliases() -> dict[str, str]:
-    aliases = header_aliases()
-    aliases[header_key("archived_at")] = "archived_at"
-    aliases[header_key("归档时间")] = "archived_at"
-    return aliases
-
-
-def detect_target(headers: Sequence[str]) -> str:
-    keys = {header_key(h) for h in headers}
-    if header_key("customer_id") in keys and header_key("content") in keys and header_key("name") not in keys:
-        return "followups"
-    return "customers"
-
-
 def make_plan(headers: Sequence[str], settings: Settings, options: OptionSet, source: Source) -> Plan:
-    mapping = settings.mapping
-    target = settings.target or detect_target(headers)
-    aliases = followup_aliases() if target == "followups" else customer_aliases()
-    # industry_label, tier_label etc. from our own JSON export: the code column carries the value
-    label_columns = {header_key(f.key) + "label" for f in all_fields() if f.kind == "choice"}
-    explicit = {name: _field_of(value, aliases) for name, value in mapping.columns.items()}
-    explicit_keys = {header_key(name): value for name, value in explicit.items()}
-    ignore = {header_key(name) for name in mapping.ignore}
-    compose_fields = {_field_of(k, aliases): v for k, v in mapping.compose.items()}
-    template_columns = {
-        header_key(m.group(1))
-        for t in compose_fields.values()
-        for part in ([t] if isinstance(t, str) else t)
-        for m in _TEMPLATE_FIELD.finditer(part)
-    }
-    direct: list[tuple[int, str, Callable[[Any], Any]]] = []
-    taken: dict[str, str] = {}
-    ignored: list[str] = []
-    unknown: list[str] = []
-    for index, name in enumerate(headers):
-        norm = header_key(name)
-        if name in explicit or norm in explicit_keys:
-            key = explicit.get(name, explicit_keys.get(norm, ""))
-        elif norm in ignore or not norm:
-            key = ""
-        elif norm in aliases:
-            key = aliases[norm]
-        elif target == "customers" and norm in label_columns:
-            key = ""
-        elif norm in template_columns:
-            continue
-        else:
-            unknown.append(name)
-            continue
-        if not key:
-            ignored.append(name or f"(column {index + 1})")
-            continue
-        if key in compose_fields:
-            raise UsageError(f"{key} is given both by column {name!r} and by a composed mapping")
-        if key in taken:
-            raise UsageError(
-                f"columns {taken[key]!r} and {name!r} both map to {key}; map one of them with --map 'NAME=-'"
-            )
-        taken[key] = name
-        direct.append((index, key, _converter(target, key, options, mapping, source)))
-    if unknown:
-        if not settings.ignore_unknown:
-            raise UsageError(
-                "columns we cannot place: "
-                + ", ".join(repr(u) for u in unknown)
-                + ". Map them with --map 'Column=field' (or a mapping file), or pass --ignore-unknown"
-            )
-        ignored.extend(unknown)
-    composed = [
-        (key, _compile_template(template, headers, key), _converter(target, key, options, mapping, source))
-        for key, template in compose_fields.items()
-    ]
-    keys = {k for _, k, _ in direct} | {k for k, _, _ in composed}
-    return Plan(target, direct, composed, ignored, keys, unformula=source.format in ("csv", "tsv"))
+    """Which column feeds which field (see :func:`crmcli.import_mapping.make_plan`)."""
+    return import_mapping.make_plan(
+        headers,
+        settings.mapping,
+        options,
+        target=settings.target,
+        ignore_unknown=settings.ignore_unknown,
+        unformula=source.format in ("csv", "tsv"),
+        converter=lambda target, key: _converter(target, key, options, settings.mapping, source),
+    )
 
 
 def _converter(target: str, key: str, options: OptionSet, mapping: Mapping_, source: Source) -> Callable[[Any], Any]:
@@ -847,22 +609,34 @@ def _chunks(rows: Iterator[Row], size: int) -> Iterator[list[Row]]:
 
 
 class _Rejects:
-    """The ``--rejects`` file: the bad rows as they came, plus line and reason columns (0600)."""
+    """The ``--rejects`` file: the bad rows as they came, plus line and reason columns. Written
+    through :func:`crmcli.outputs.private_output` (0600, never over the database or an existing
+    file without ``force``), and put in place only when the import commits."""
 
-    def __init__(self, path: Path | None, headers: Sequence[str], lang: str) -> None:
+    def __init__(
+        self, path: Path | None, headers: Sequence[str], lang: str, *, force: bool = False, db: Path | None = None
+    ) -> None:
+        from . import outputs
+
         self.path = path
         self.lang = lang
         self.handle: IO[str] | None = None
         self.writer: Any = None
         self.headers = list(headers)
+        self.force = force
+        self.protect = outputs.protected(db)
+        self._output: Any = None
+        if path is not None:
+            outputs.check_target(path, force=force, protect=self.protect)  # refuse before importing anything
 
     def write(self, line: int, cells: Sequence[Any], errors: Sequence[ValidationError]) -> None:
         if self.path is None:
             return
         if self.writer is None:
-            fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            os.fchmod(fd, 0o600)
-            self.handle = open(fd, "w", encoding="utf-8-sig", newline="")  # noqa: SIM115 - closed in close()
+            from . import outputs
+
+            self._output = outputs.private_output(self.path, force=self.force, protect=self.protect, encoding="utf-8-sig")
+            self.handle = self._output.__enter__()
             self.writer = csv.writer(self.handle)
             self.writer.writerow([*self.headers, "line", "reason"])
         reason = "; ".join(describe(e, self.lang) for e in errors)
@@ -870,14 +644,24 @@ class _Rejects:
         row += [""] * (len(self.headers) - len(row))
         self.writer.writerow([*row, line, reason])
 
-    def close(self) -> None:
-        if self.handle is not None:
-            self.handle.close()
+    def close(self, commit: bool = True) -> None:
+        """Put the file in place (``commit``), or discard it: the import did not happen."""
+        if self._output is not None:
+            output, self._output = self._output, None
+            if commit:
+                output.__exit__(None, None, None)
+            else:
+                with contextlib.suppress(_Discard):
+                    output.__exit__(_Discard, _Discard(), None)
+
+
+class _Discard(Exception):
+    """Thrown into the rejects output to make it remove its temporary file."""
 
 
 def describe(exc: ValidationError, lang: str) -> str:
-    value = "" if exc.value in (None, "") else f" {str(exc.value)!r}"
-    return f"{exc.field}{value}: {i18n.reason(exc.reason, lang, **exc.details)}"
+    value = "" if exc.value in (None, "") else f" {shorten(exc.value)!r}"
+    return f"{shorten(exc.field)}{value}: {i18n.reason(exc.reason, lang, **exc.details)}"
 
 
 def run_import(
@@ -901,12 +685,21 @@ def run_import(
         dry_run=settings.dry_run,
         ignored_columns=plan.ignored,
     )
+    mapping = settings.mapping  # crm add's defaults, and the rows --where keeps (import_mapping)
+    mapping.defaults = import_mapping.add_defaults(mapping.defaults, plan.keys, ctx, plan.target)
+    where = import_mapping.parse_where(mapping.where, source.headers)
+    source.rows = import_mapping.watch_rows(source.rows, plan, source.headers, where, source.warnings)
     defaults = _clean_defaults(plan, settings, options)
     if plan.target == "customers" and "id" not in plan.keys and "phone" not in plan.keys and "email" not in plan.keys:
         summary.warnings.append("the file has no ID, phone or email column: duplicates cannot be recognised")
     rejects = _Rejects(
-        settings.rejects if settings.skip_invalid and not settings.dry_run else None, source.headers, settings.lang
+        settings.rejects if settings.skip_invalid and not settings.dry_run else None,
+        source.headers,
+        settings.lang,
+        force=settings.force,
+        db=store.path,
     )
+    committed = False
     ctx.command = "import"
     # A bigger page cache for the duration: a dozen indexes over a large batch otherwise thrash
     # SQLite's default 2 MB. Bounded, so memory stays flat however long the file is.
@@ -955,17 +748,18 @@ def run_import(
             )
             if settings.dry_run:
                 raise _DryRun
+        committed = True
     except _DryRun:
         summary.batch = None
     except ImportFailed:
         summary.batch = None
         raise
     finally:
-        rejects.close()
+        rejects.close(commit=committed)
         store.conn.execute(f"PRAGMA cache_size = {int(previous_cache)}")
     if rejects.path is not None and summary.rejected:
         summary.rejects_file = str(rejects.path)
-    summary.warnings.extend(ctx.warnings)
+    summary.warnings.extend([*source.warnings, *ctx.warnings])  # the reader's notes too (repeated headers…)
     return summary
 
 
@@ -1024,7 +818,7 @@ class _CustomerWriter:
         self.insert_columns = (*INSERT_COLUMNS, *custom)
         self.retired = frozenset(k for k in custom if not BY_KEY[k].editable)
         self.insert_sql = (
-            f"INSERT INTO customers ({', '.join(self.insert_columns)}) "
+            f"INSERT INTO customers ({', '.join(_quote(c) for c in self.insert_columns)}) "
             f"VALUES ({', '.join('?' * len(self.insert_columns))})"
         )
 
@@ -1032,8 +826,10 @@ class _CustomerWriter:
         if not values:
             return {}
         keys = self.columns if self.update_mode else ("id",)
-        cols = ", ".join(keys)
+        cols = ", ".join(_quote(k) for k in keys)
         found: dict[str, dict[str, Any]] = {}
+        if column == "email":  # matched case-insensitively, on the indexed lower(email)
+            column = EMAIL_MATCH
         sql = f"SELECT {cols}, {column} FROM customers WHERE {column} IN (SELECT value FROM json_each(?)) ORDER BY id"
         for row in self.conn.execute(sql, (json.dumps(values, ensure_ascii=False),)):
             found.setdefault(row[-1], dict(zip(keys, row)))
@@ -1057,7 +853,7 @@ class _CustomerWriter:
         unnamed = [v for _, v, _ in good if not (self.by_id and "id" in v)]
         for key in self.by_other:
             column = "phone_key" if key == "phone" else key
-            existing[key] = self._existing(column, [v[column] for v in unnamed if v.get(column)])
+            existing[key] = self._existing(column, [_match_value(key, v) for v in unnamed if v.get(column)])
         pending: dict[tuple[str, str], dict[str, Any]] = {}  # new rows of this chunk, by match key
         inserts: list[dict[str, Any]] = []
         explicit_max: dict[tuple[str, int], int] = {}
@@ -1090,7 +886,7 @@ class _CustomerWriter:
             for key in ("id", *self.by_other):
                 column = "phone_key" if key == "phone" else key
                 if record.get(column):
-                    pending.setdefault((key, record[column]), record)
+                    pending.setdefault((key, _match_value(key, record)), record)
         self._insert(inserts, explicit_max)
         return bad
 
@@ -1106,9 +902,9 @@ class _CustomerWriter:
             return found, "id"
         for key in self.by_other:
             column = "phone_key" if key == "phone" else key
-            value = values.get(column)
-            if not value:
+            if not values.get(column):
                 continue
+            value = _match_value(key, values)
             found = existing[key].get(value) or pending.get((key, value))
             if found is not None:
                 return found, key
@@ -1124,6 +920,8 @@ class _CustomerWriter:
                 row=line,
                 details={"other": match["id"], "by": by},
             )
+        self.summary.duplicates += 1
+        import_mapping.note_duplicate(self.summary.warnings, self.summary.duplicates, line, match, by, mode)
         if mode == "skip":
             self.summary.unchanged += 1
             return None
@@ -1205,6 +1003,15 @@ class _CustomerWriter:
         )
 
 
+def _match_value(key: str, values: Mapping[str, Any]) -> Any:
+    """What a row is matched on for ``key``: the phone's key, the e-mail lower-cased, the ID."""
+    if key == "phone":
+        return values["phone_key"]
+    if key == "email":
+        return email_key(values["email"])
+    return values[key]
+
+
 class _FollowupWriter:
     """Follow-ups from their own file (``crm export --followups``): matched to existing customers;
     a row equal in customer, date and content to a stored follow-up is a duplicate."""
@@ -1224,6 +1031,10 @@ class _FollowupWriter:
         self.summary = summary
         self.stamp = stamp
         self.defaults = defaults
+        self.today = clock.today()
+        # Audit rows of the customer's mirrored fields say "import log" (history shows them as
+        # the follow-up, as for crm log); same warnings and batch as the import.
+        self.log_ctx = dataclasses.replace(ctx, command="import log")
 
     def write(self, chunk: list[Row]) -> list[tuple[int, list[Any], list[ValidationError]]]:
         bad: list[tuple[int, list[Any], list[ValidationError]]] = []
@@ -1239,6 +1050,12 @@ class _FollowupWriter:
                 continue
             if not conn.execute("SELECT 1 FROM customers WHERE id = ?", (row["customer_id"],)).fetchone():
                 bad.append((line, cells, [ValidationError("customer_id", row["customer_id"], "no_customer", row=line)]))
+                continue
+            try:  # the rule of crm log: a follow-up never lies in the future
+                moves_last_followup(None, row["date"], self.today, field="date")
+            except ValidationError as exc:
+                exc.row = line
+                bad.append((line, cells, [exc]))
                 continue
             same = conn.execute(
                 "SELECT id FROM followups WHERE customer_id = ? AND date = ? AND content = ? LIMIT 1",
@@ -1272,15 +1089,14 @@ class _FollowupWriter:
             row.setdefault("by", self.ctx.user or None)
             row["batch_id"] = self.ctx.batch_id
             keys = [k for k in (*FOLLOWUP_KEYS, "batch_id") if row.get(k) is not None]
-            conn.execute(
+            cur = conn.execute(
                 f"INSERT INTO followups ({', '.join(_quote(k) for k in keys)}) VALUES ({', '.join('?' * len(keys))})",
                 [row[k] for k in keys],
             )
-            # The customer's last follow-up date never moves backwards.
-            conn.execute(
-                "UPDATE customers SET last_followup = ? WHERE id = ? AND (last_followup IS NULL OR last_followup < ?)",
-                (row["date"], row["customer_id"], row["date"]),
-            )
+            row["id"] = cur.lastrowid
+            # As crm log does: audited, and the customer mirrors it when it is the latest (its
+            # last follow-up date never moves backwards), so import undo can put it back.
+            mirror(conn, _get(conn, row["customer_id"]), row, self.log_ctx, self.stamp)
             self.summary.followups += 1
             self.summary.added += 1
         return bad
@@ -1322,6 +1138,16 @@ def batches(store: Store, limit: int | None = None) -> list[dict[str, Any]]:
     return [dict(zip(BATCH_COLUMNS, row)) for row in store.conn.execute(sql, params)]
 
 
+def batch(store: Store, number: int) -> dict[str, Any]:
+    """One import batch (as :func:`batches` lists it); NotFound when there is none."""
+    row = store.conn.execute(
+        f"SELECT {', '.join(_quote(c) for c in BATCH_COLUMNS)} FROM import_batches WHERE id = ?", (number,)
+    ).fetchone()
+    if row is None:
+        raise NotFound(f"no import batch {number}", zh=f"没有导入批次 {number}")
+    return dict(zip(BATCH_COLUMNS, row))
+
+
 @dataclass
 class UndoResult:
     batch: int
@@ -1334,14 +1160,16 @@ def undo(store: Store, batch: int, ctx: Context, *, force: bool = False) -> Undo
     """Remove what batch ``batch`` added and revert what it updated, in one transaction.
 
     Refused (Conflict) when records were changed since the import, unless ``force``: undoing then
-    would throw away later work."""
+    would throw away later work. Changes of later batches that were undone themselves do not
+    count: their audit rows, and those of their undo, carry their batch number."""
     ctx.command = "import undo"
+    ctx.batch_id = batch  # the audit rows of this undo belong to the batch it undoes
     result = UndoResult(batch)
     columns(store.conn)  # custom fields: their audited changes are reverted like the others
     with store.write() as conn:
         row = conn.execute("SELECT undone_at FROM import_batches WHERE id = ?", (batch,)).fetchone()
         if row is None:
-            raise NotFound(f"no import batch {batch}")
+            raise NotFound(f"no import batch {batch}", zh=f"没有导入批次 {batch}")
         if row[0]:
             raise Conflict(f"import batch {batch} was already undone at {row[0]}")
         added = conn.execute("SELECT id, version FROM customers WHERE batch_id = ? ORDER BY id", (batch,)).fetchall()
@@ -1353,7 +1181,8 @@ def undo(store: Store, batch: int, ctx: Context, *, force: bool = False) -> Undo
         ).fetchall()
         touched = sorted({r[0] for r in added if _changed_since(conn, r[0], batch)} | {r[0] for r in later_logs})
         changes = conn.execute(
-            "SELECT customer_id, field, old, new FROM audit_log WHERE batch_id = ? AND field != '*' ORDER BY id",
+            "SELECT customer_id, field, old, new FROM audit_log WHERE batch_id = ? AND field NOT IN ('*', 'followups') "
+            "ORDER BY id",
             (batch,),
         ).fetchall()
         reverts: dict[str, dict[str, Any]] = {}
@@ -1378,7 +1207,17 @@ def undo(store: Store, batch: int, ctx: Context, *, force: bool = False) -> Undo
                 "undoing would lose that work. Use --force to undo anyway"
             )
         stamp = clock.now_utc()
+        # Customers (kept ones) whose follow-ups this batch added, with the dates those gave.
+        logged: dict[str, set[str]] = {}
+        for customer_id, day in conn.execute(
+            "SELECT customer_id, date FROM followups WHERE batch_id = ? "
+            "AND customer_id NOT IN (SELECT id FROM customers WHERE batch_id = ?)",
+            (batch, batch),
+        ):
+            logged.setdefault(customer_id, set()).add(day)
         result.followups = conn.execute("DELETE FROM followups WHERE batch_id = ?", (batch,)).rowcount
+        for customer_id, days in logged.items():
+            _remirror(conn, customer_id, days, reverts)
         if added_ids:
             params = (batch,)
             result.followups += conn.execute(
@@ -1404,9 +1243,34 @@ def undo(store: Store, batch: int, ctx: Context, *, force: bool = False) -> Undo
     return result
 
 
+def _remirror(
+    conn: sqlite3.Connection, customer_id: str, removed_days: set[str], reverts: dict[str, dict[str, Any]]
+) -> None:
+    """Plan the mirrored fields (last_followup, followup, next_step, next_date) of a customer whose
+    follow-ups of the batch are gone: from the latest follow-up left, unless what the customer had
+    before the batch is later (a date set by hand); never a date only a removed follow-up gave.
+
+    ``reverts`` holds what the batch's audit rows say the fields were before it; batches imported
+    by an older crm set ``last_followup`` without an audit row, which is why a date equal to a
+    removed follow-up's is recomputed too."""
+    row = conn.execute("SELECT last_followup FROM customers WHERE id = ?", (customer_id,)).fetchone()
+    if row is None:
+        return
+    before = reverts.get(customer_id, {})
+    audited = "last_followup" in before
+    previous = before["last_followup"] if audited else row[0]
+    latest = mirror_values(conn, customer_id)
+    plan = reverts.setdefault(customer_id, {})
+    if latest is not None and (previous is None or latest["last_followup"] >= previous):
+        plan.update(latest)
+    elif not audited and previous in removed_days:
+        plan.update(latest or dict.fromkeys(MIRRORED))
+
+
 def _changed_since(conn: sqlite3.Connection, customer_id: str, batch: int) -> bool:
     row = conn.execute(
-        "SELECT 1 FROM audit_log WHERE customer_id = ? AND field != '*' AND (batch_id IS NULL OR batch_id != ?) LIMIT 1",
+        "SELECT 1 FROM audit_log WHERE customer_id = ? AND field != '*' AND (batch_id IS NULL OR (batch_id != ? "
+        "AND batch_id NOT IN (SELECT id FROM import_batches WHERE undone_at IS NOT NULL))) LIMIT 1",
         (customer_id, batch),
     ).fetchone()
     return row is not None
@@ -1414,7 +1278,7 @@ def _changed_since(conn: sqlite3.Connection, customer_id: str, batch: int) -> bo
 
 def _get(conn: sqlite3.Connection, customer_id: str) -> dict[str, Any]:
     keys = columns()
-    row = conn.execute(f"SELECT {', '.join(keys)} FROM customers WHERE id = ?", (customer_id,)).fetchone()
+    row = conn.execute(f"SELECT {', '.join(_quote(k) for k in keys)} FROM customers WHERE id = ?", (customer_id,)).fetchone()
     if row is None:
         raise NotFound(f"no customer {customer_id}", zh=f"没有客户 {customer_id}")
     return dict(zip(keys, row))
@@ -1433,10 +1297,16 @@ def _typed(key: str, text: str | None) -> Any:
 
 
 __all__ = [
+    "FOLLOWUP_LABELS",
     "ImportFailed",
     "Mapping_",
+    "Plan",
+    "customer_aliases",
+    "detect_target",
+    "followup_aliases",
     "Settings",
     "Summary",
+    "batch",
     "batches",
     "customer_converter",
     "load_mapping",

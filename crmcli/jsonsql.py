@@ -63,15 +63,40 @@ def customer_object(
         spec = BY_KEY.get(key)
         if spec is None:
             raise KeyError(key)
-        parts.append(f"'{key}', {_value_expr(f'{table}.{key}', spec.kind, reveal)}")
+        column = f'{table}."{key}"'  # quoted: a custom field's key is an identifier, never a keyword
+        parts.append(f"'{key}', {_value_expr(column, spec.kind, reveal)}")
         if spec.kind == "choice":
             parts.append(
                 f"'{key}_label', coalesce((SELECT {label_column} FROM options "
-                f"WHERE options.field = '{key}' AND options.code = {table}.{key}), {table}.{key})"
+                f"WHERE options.field = '{key}' AND options.code = {column}), {column})"
             )
     for name, expression in extra:
         parts.append(f"'{name}', {expression}")
-    return "json_object(" + ", ".join(parts) + ")"
+    return _joined_objects(parts)
+
+
+PAIRS_PER_OBJECT = 50
+"""SQLite allows at most 127 arguments to a function (SQLITE_MAX_FUNCTION_ARG): one
+``json_object`` holds 63 key/value pairs, so a table with dozens of custom fields needs several."""
+
+
+def _joined_objects(pairs: Sequence[str]) -> str:
+    """One JSON object from any number of ``'key', expression`` pairs, keys in order.
+
+    Chunks of :data:`PAIRS_PER_OBJECT` are built by ``json_object`` each and their texts joined:
+    the first without its closing ``}``, the next without their opening ``{``. That is exact
+    because every value here is a scalar (a string, number, true/false or null), so an object's
+    text always starts ``{"`` and ends in one ``}``. (``json_patch`` would merge them too, but it
+    drops the keys whose value is null.)"""
+    chunks = [pairs[i : i + PAIRS_PER_OBJECT] for i in range(0, len(pairs), PAIRS_PER_OBJECT)] or [[]]
+    objects = ["json_object(" + ", ".join(chunk) + ")" for chunk in chunks]
+    if len(objects) == 1:
+        return objects[0]
+    pieces = []
+    for i, obj in enumerate(objects):
+        text = obj if i == len(objects) - 1 else f"rtrim({obj}, '}}')"
+        pieces.append(text if i == 0 else f"substr({text}, 2)")
+    return "(" + " || ',' || ".join(pieces) + ")"
 
 
 def machine_keys(all_columns: Sequence[str], wanted: Sequence[str] | None) -> list[str]:

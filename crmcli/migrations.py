@@ -142,9 +142,24 @@ def m005_drop_unselective_indexes(db: Database) -> None:
         db.execute(f"DROP INDEX IF EXISTS {name}")
 
 
+def m010_database_identity(db: Database) -> None:
+    """A random identity for the database, made once (``config`` row ``db-id``, 16 hex digits).
+    Backups carry it in their names, so ``crm backup --keep N`` rotates only this database's
+    backups even when two databases called ``crm.db`` back up into one directory."""
+    db.execute("INSERT OR IGNORE INTO config (key, value) VALUES ('db-id', lower(hex(randomblob(8))))")
+
+
+def m011_email_lower_index(db: Database) -> None:
+    """E-mail duplicates are matched case-insensitively (``LN@YQ.TECH`` is ``ln@yq.tech``): an
+    index on ``lower(email)`` keeps that lookup indexed. Addresses stay stored as typed."""
+    db.execute("CREATE INDEX IF NOT EXISTS idx_customers_email_lower ON customers (lower(email))")
+
+
 MIGRATIONS: list[Callable[[Database], None]] = [
     m001_initial, m002_last_contact_index, m003_import_batches, m004_custom_fields_and_views,
     m005_drop_unselective_indexes,
+    m010_database_identity,
+    m011_email_lower_index,
 ]
 LATEST = len(MIGRATIONS)
 

@@ -8,16 +8,15 @@ the report tells what happened in the month, whatever became of the customers si
 
 from __future__ import annotations
 
-import os
 import sqlite3
-import tempfile
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
 from . import clock, reports
-from .errors import Conflict, StoreError, UsageError
+from .errors import UsageError
 from .options import OptionSet
 from .query import Filters
 from .reports import Col, Report, display_value
@@ -218,27 +217,19 @@ def format_for(path: Path) -> str:
     return fmt
 
 
-def write(report: MonthlyReport, path: Path, *, lang: str = "en", force: bool = False) -> None:
-    """Write atomically (a private temporary file renamed into place), mode 0600."""
+def write(
+    report: MonthlyReport, path: Path, *, lang: str = "en", force: bool = False, protect: Iterable[Path] = ()
+) -> None:
+    """Write through :func:`crmcli.outputs.private_output`: 0600, renamed into place when complete,
+    never over an existing file without ``force`` nor over the database (``protect``)."""
+    from . import outputs
+
     fmt = format_for(path)
-    if path.exists() and not force:
-        raise Conflict(f"{path} exists; use --force to overwrite it")
-    directory = path.parent if str(path.parent) else Path(".")
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=".crm-report-", suffix=path.suffix, dir=directory)
-    except OSError as exc:
-        raise StoreError(f"cannot write to {directory}: {exc.strerror}") from exc
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            if fmt == "xlsx":
-                _write_xlsx(report, fh, lang)
-            else:
-                fh.write(to_markdown(report, lang).encode("utf-8"))
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with outputs.private_output(path, force=force, protect=protect, binary=True) as fh:
+        if fmt == "xlsx":
+            _write_xlsx(report, fh, lang)
+        else:
+            fh.write(to_markdown(report, lang).encode("utf-8"))
 
 
 def _cell_text(col: Col, value: Any, row: dict[str, Any]) -> str:

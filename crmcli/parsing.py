@@ -24,6 +24,7 @@ __all__ = [
     "format_amount",
     "is_masked",
     "mask_phone",
+    "normalize_name",
     "normalize_width",
     "parse_amount",
     "parse_date",
@@ -103,6 +104,14 @@ REASONS: dict[str, tuple[str, str]] = {
         "ambiguous date: day and month could be swapped; use --dayfirst or --date-format",
         "日期有歧义：日和月可能颠倒；请使用 --dayfirst 或 --date-format",
     ),
+    "date_ambiguous_year": (
+        "ambiguous date: could be YY-MM-DD or DD-MM-YY; write the year in full, or use --dayfirst or --date-format",
+        "日期有歧义：可能是 年-月-日 或 日-月-年；请写四位年份，或使用 --dayfirst 或 --date-format",
+    ),
+    "date_weekday": (
+        "names the wrong weekday: that date is a {weekday}",
+        "星期不符：该日期是{weekday}",
+    ),
     "date_out_of_range": (
         "year must be between {min_year} and {max_year}",
         "年份必须在 {min_year} 到 {max_year} 之间",
@@ -165,6 +174,22 @@ def normalize_width(s: str) -> str:
 def _normalized(s: str) -> str:
     """normalize_width, dashes unified and whitespace runs collapsed to one space."""
     return _SPACES.sub(" ", normalize_width(s).translate(_DASHES))
+
+
+# ---------------------------------------------------------------------------- names
+
+_NAME_SPACE = re.compile(r"\s+")  # every Unicode space: NBSP, U+3000 ideographic, tabs, newlines
+_SHORT_CJK_NAME = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff](?: *[\u3400-\u4dbf\u4e00-\u9fff]){1,3}")
+
+
+def normalize_name(s: str) -> str:
+    """A customer's or contact's name as search will find it: invisible characters removed, any
+    run of Unicode whitespace one space, and the padding Chinese spreadsheets put inside two- to
+    four-character names (``徐  清``, ``麦 秀``) removed."""
+    text = _NAME_SPACE.sub(" ", s.translate(_INVISIBLE)).strip()
+    if " " in text and _SHORT_CJK_NAME.fullmatch(text):
+        return text.replace(" ", "")
+    return text
 
 
 # ---------------------------------------------------------------------------- phones
@@ -401,18 +426,27 @@ def parse_email(s: str) -> str:
 
 _TIME = (
     r"(?:(?:T|\s+)(?P<hh>[0-9]{1,2}):(?P<mi>[0-9]{2})(?::(?P<ss>[0-9]{2})(?:[.,][0-9]+)?)?"
-    r"\s*(?:Z|[+-][0-9]{2}(?::?[0-9]{2})?)?)?"
+    r"\s*(?P<tz>Z|[+-][0-9]{2}(?::?[0-9]{2})?)?)?"
 )
 _YMD_RE = re.compile(
     r"(?P<y>[0-9]{4})(?P<sep>[-/.])(?P<m>[0-9]{1,2})(?P=sep)(?P<d>[0-9]{1,2})" + _TIME,
     re.ASCII | re.IGNORECASE,
 )
-_CJK_DATE_RE = re.compile(r"(?P<y>[0-9]{4})\s*年\s*(?P<m>[0-9]{1,2})\s*月\s*(?P<d>[0-9]{1,2})\s*[日号]?", re.ASCII)
+# 2024年5月3日, with an optional weekday (星期五, 周五, (礼拜五)) and time (14:30, 下午2点30分)
+_CJK_DATE_RE = re.compile(
+    r"(?P<y>[0-9]{4})\s*年\s*(?P<m>[0-9]{1,2})\s*月\s*(?P<d>[0-9]{1,2})\s*[日号]?"
+    r"(?:\s*\(?\s*(?:星期|周|礼拜)(?P<wd>[一二三四五六日天])\s*\)?)?"
+    r"(?:\s*(?P<ampm>上午|早上|中午|下午|晚上)?\s*(?P<hh>[0-9]{1,2})\s*[:时点]\s*(?:(?P<mi>[0-9]{1,2})\s*分?)?"
+    r"(?:\s*:?\s*(?P<ss>[0-9]{1,2})\s*秒?)?)?",
+    re.ASCII,
+)
 _COMPACT_RE = re.compile(r"(?P<y>[0-9]{4})(?P<m>[0-9]{2})(?P<d>[0-9]{2})", re.ASCII)
 _DMY_RE = re.compile(
     r"(?P<a>[0-9]{1,2})(?P<sep>[-/.])(?P<b>[0-9]{1,2})(?P=sep)(?P<y>[0-9]{4}|[0-9]{2})" + _TIME,
     re.ASCII | re.IGNORECASE,
 )
+_WEEKDAYS = "一二三四五六日"
+_WEEKDAY_EN = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 
 def _make_date(year: int, month: int, day: int) -> datetime.date:
@@ -428,8 +462,43 @@ def _check_time(match: re.Match[str]) -> None:
     if "hh" not in match.re.groupindex:
         return
     hh, mi, ss = match.group("hh"), match.group("mi"), match.group("ss")
-    if hh is not None and (int(hh) > 23 or int(mi) > 59 or (ss is not None and int(ss) > 60)):
+    if hh is not None and (int(hh) > 23 or int(mi or 0) > 59 or (ss is not None and int(ss) > 60)):
         raise ParseError("date_format")
+
+
+def _local_day(day: datetime.date, match: re.Match[str]) -> datetime.date:
+    """The local calendar day of a date-time with a UTC offset (``…T23:30-08:00`` is the next day
+    in China); a date-time without one is local already."""
+    tz = match.groupdict().get("tz")
+    if not tz or match.group("hh") is None:
+        return day
+    if tz.upper() == "Z":
+        offset = datetime.timedelta(0)
+    else:
+        digits = tz[1:].replace(":", "")
+        offset = datetime.timedelta(hours=int(digits[:2]), minutes=int(digits[2:4] or 0))
+        if tz[0] == "-":
+            offset = -offset
+    if abs(offset) >= datetime.timedelta(hours=24):
+        raise ParseError("date_format")
+    second = min(int(match.group("ss") or 0), 59)
+    moment = datetime.datetime(
+        day.year, day.month, day.day, int(match.group("hh")), int(match.group("mi")), second,
+        tzinfo=datetime.timezone(offset),
+    )  # fmt: skip
+    local = moment.astimezone().date()
+    return _make_date(local.year, local.month, local.day)
+
+
+def _check_weekday(day: datetime.date, match: re.Match[str]) -> None:
+    wd = match.groupdict().get("wd")
+    if wd is None:
+        return
+    named = _WEEKDAYS.index("日" if wd == "天" else wd)
+    if named != day.weekday():
+        raise ParseError(
+            "date_weekday", weekday=f"{_WEEKDAY_EN[day.weekday()]} (星期{_WEEKDAYS[day.weekday()]})"
+        )
 
 
 def _full_year(text: str) -> int:
@@ -467,7 +536,9 @@ def parse_date(s: str, *, dayfirst: bool | None = None, date_format: str | None 
         match = pattern.fullmatch(text)
         if match is not None:
             _check_time(match)
-            return _make_date(int(match.group("y")), int(match.group("m")), int(match.group("d")))
+            day = _make_date(int(match.group("y")), int(match.group("m")), int(match.group("d")))
+            _check_weekday(day, match)
+            return _local_day(day, match)
     match = _DMY_RE.fullmatch(text)
     if match is None:
         raise ParseError("date_format")
@@ -479,9 +550,19 @@ def parse_date(s: str, *, dayfirst: bool | None = None, date_format: str | None 
             raise ParseError("date_invalid")
         if first <= 12 and second <= 12 and first != second:
             raise ParseError("date_ambiguous")
+        if len(match.group("y")) == 2 and _valid(_full_year(match.group("a")), second, int(match.group("y"))):
+            raise ParseError("date_ambiguous_year")  # 24-05-03: 3 May 2024 or 24 May 2003?
         dayfirst = first > 12
     day, month = (first, second) if dayfirst else (second, first)
-    return _make_date(year, month, day)
+    return _local_day(_make_date(year, month, day), match)
+
+
+def _valid(year: int, month: int, day: int) -> bool:
+    try:
+        datetime.date(year, month, day)
+    except ValueError:
+        return False
+    return True
 
 
 _RELATIVE_RE = re.compile(

@@ -1,4 +1,4 @@
-"""Reading tabular input for import: CSV, TSV, XLSX, JSON (array) and JSONL, streamed.
+"""Reading tabular input for import: CSV, TSV, XLSX, XLS, ODS, JSON (array), JSONL and vCard, streamed.
 
 Every reader yields ``(line, cells)`` pairs after a header: ``line`` is what a person finds in the
 file (the physical line of a CSV record, the Excel row, the JSONL line, the JSON array item), and
@@ -8,6 +8,12 @@ typed values (numbers, dates, booleans, None) that the importer converts per fie
 Text is decoded strictly: UTF-8 (with or without BOM), then GB18030, or UTF-16 when the file
 starts with its BOM, or exactly what ``--encoding`` says. A file that none of them decodes is
 refused with the line that failed; it is never imported as mojibake.
+
+Limits (a hostile file must not exhaust memory): a cell at most :data:`MAX_CELL` (1 MiB), a line
+of a text file (or one JSON item) at most :data:`MAX_LINE` (16 MiB), JSON nested at most as deep
+as Python's recursion limit allows and numbers of at most :data:`MAX_DIGITS` digits. Workbooks
+have their own checks (:mod:`crmcli.workbooks`). The format comes from the content's magic bytes
+where it has any (zip, OLE2), then the extension; a binary file that is none of ours is refused.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ import codecs
 import contextlib
 import io
 import json
+import re
 import shutil
 import sys
 import tempfile
@@ -24,9 +31,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from .errors import UsageError
+from .errors import UsageError, shorten
+from .workbooks import MAX_CELL, ODS_MIMETYPE, open_workbook
 
-FORMATS = ("csv", "tsv", "xlsx", "json", "jsonl")
+FORMATS = ("csv", "tsv", "xlsx", "xls", "ods", "json", "jsonl", "vcf")
+WORKBOOKS = ("xlsx", "xls", "ods")
 EXTENSIONS = {
     ".csv": "csv",
     ".txt": "csv",
@@ -34,12 +43,37 @@ EXTENSIONS = {
     ".tab": "tsv",
     ".xlsx": "xlsx",
     ".xlsm": "xlsx",
+    ".xls": "xls",
+    ".ods": "ods",
+    ".vcf": "vcf",
+    ".vcard": "vcf",
     ".json": "json",
     ".jsonl": "jsonl",
     ".ndjson": "jsonl",
 }
 ENCODING_ORDER = ("utf-8", "gb18030")
 BLOCK = 1 << 20
+MAX_LINE = 16 << 20
+"""The longest line of a text file (and the largest JSON array item), in characters."""
+MAX_DIGITS = 40
+"""The longest number in a JSON file: no field needs more, and Python refuses 4300+ digit ints."""
+NOT_OURS = "not a CSV/XLSX/XLS/ODS/JSON file"
+OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+# Magic bytes of formats people send by mistake, to say what the file is.
+_OTHER_MAGIC = (
+    (b"%PDF", "a PDF"),
+    (b"\x89PNG", "a PNG image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+    (b"GIF8", "a GIF image"),
+    (b"\x1f\x8b", "gzip-compressed"),
+    (b"7z\xbc\xaf", "a 7-Zip archive"),
+    (b"Rar!", "a RAR archive"),
+    (b"SQLite format 3\x00", "an SQLite database"),
+    (b"\x7fELF", "a program"),
+)
+_TEXT_BOMS = (codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+# What a text encoding must do to the characters a CSV is made of: keep them as they are (or be UTF-16/32).
+_ASCII_PROBE = "Az09 ,;|\t\r\n\"'-_.@+()#"
 
 
 class InputError(UsageError):
@@ -57,6 +91,8 @@ class Source:
     """The workbook's date system (1900 or 1904) for Excel serial numbers in date columns."""
     typed: bool = False
     """Cells may be numbers, dates or booleans (XLSX, JSON) rather than only text."""
+    warnings: list[str] = field(default_factory=list)
+    """What the reader noticed and did not refuse (duplicate headers, cells beyond the header)."""
     _closers: list[Any] = field(default_factory=list, repr=False)
 
     def close(self) -> None:
@@ -65,24 +101,68 @@ class Source:
                 item.close()
 
 
+def _sniff_binary(head: bytes) -> str | None:
+    """The format a file's magic bytes say (xlsx, ods, xls), "" for another binary file, None for text."""
+    if head.startswith(b"PK\x03\x04"):
+        # An ODS file starts with its uncompressed "mimetype" member (ODF 1.2, section 3.3).
+        return "ods" if head[30:38] == b"mimetype" and ODS_MIMETYPE in head[38:120] else "xlsx"
+    if head.startswith(OLE2):
+        return "xls"
+    if head.startswith(_TEXT_BOMS):
+        return None
+    for magic, _ in _OTHER_MAGIC:
+        if head.startswith(magic):
+            return ""
+    if b"\x00" in head:
+        return ""
+    return None
+
+
+def _what_binary(head: bytes) -> str:
+    for magic, what in _OTHER_MAGIC:
+        if head.startswith(magic):
+            return f" (it is {what})"
+    return " (it is binary)"
+
+
 def detect_format(name: str | None, explicit: str | None, head: bytes) -> str:
+    """The input format: ``explicit``, else the content's magic bytes, else the extension, else sniffed."""
+    magic = _sniff_binary(head)
+    label = shorten(name or "-")
     if explicit:
         fmt = explicit.lower()
         if fmt not in FORMATS:
-            raise InputError(f"unknown input format {explicit!r}; use one of {', '.join(FORMATS)}")
+            raise InputError(f"unknown input format {shorten(explicit)!r}; use one of {', '.join(FORMATS)}")
+        if fmt in WORKBOOKS and magic != fmt and not (fmt == "xlsx" and magic == "ods"):
+            raise InputError(f"{label} is not an {fmt.upper()} file")
+        if fmt not in WORKBOOKS and magic is not None:
+            raise InputError(
+                f"{label} is {NOT_OURS}{_what_binary(head)}"
+                if magic == ""
+                else f"{label} is an {magic.upper()} workbook, not {fmt.upper()}"
+            )
         return fmt
-    if name and name != "-":
-        fmt = EXTENSIONS.get(Path(name).suffix.lower())
-        if fmt:
-            return fmt
+    if magic == "":
+        raise InputError(f"{label} is {NOT_OURS}{_what_binary(head)}", zh=f"{label} 不是 CSV/XLSX/XLS/ODS/JSON 文件")
+    by_name = EXTENSIONS.get(Path(name).suffix.lower()) if name and name != "-" else None
+    if magic is not None:
+        return magic
+    if by_name in WORKBOOKS:
+        raise InputError(
+            f"{label} is named .{by_name} but is not a {by_name.upper()} workbook (it looks like text); "
+            "give --input-format csv if it is one",
+            zh=f"{label} 的扩展名是 .{by_name}，但内容不是 {by_name.upper()} 工作簿（像是文本）；若是 CSV 请加 --input-format csv",
+        )
+    if by_name:
+        return by_name
     # stdin or an unknown extension: look at the content.
-    if head.startswith(b"PK\x03\x04"):
-        return "xlsx"
     stripped = head.lstrip(b"\xef\xbb\xbf \t\r\n")
     if stripped.startswith(b"["):
         return "json"
     if stripped.startswith(b"{"):
         return "jsonl"
+    if stripped[:11].upper() == b"BEGIN:VCARD":
+        return "vcf"
     return "csv"
 
 
@@ -106,15 +186,35 @@ def _try_decode(binary: IO[bytes], encoding: str) -> int | None:
         newlines += chunk.count(b"\n")
 
 
+def text_encoding(explicit: str) -> str:
+    """The codec name of ``explicit`` if it is a real text encoding; rot13, base64, punycode, uu,
+    unicode_escape and the like are codecs but not the encoding of a file, and are refused."""
+    try:
+        info = codecs.lookup(explicit)
+    except (LookupError, ValueError):
+        raise InputError(f"unknown encoding {shorten(explicit)!r}", zh=f"未知编码 {shorten(explicit)!r}") from None
+    name = info.name
+    ok = getattr(info, "_is_text_encoding", True) and name not in ("raw-unicode-escape", "unicode-escape", "idna")
+    if ok and not name.startswith(("utf-16", "utf-32")):
+        try:
+            ok = _ASCII_PROBE.encode(name) == _ASCII_PROBE.encode("ascii")
+            codecs.getincrementaldecoder(name)
+        except (UnicodeError, LookupError, TypeError, AttributeError):
+            ok = False
+    if not ok:
+        raise InputError(
+            f"{shorten(explicit)!r} is not a text encoding; use one such as utf-8, gb18030, big5 or utf-16",
+            zh=f"{shorten(explicit)!r} 不是文本编码；请用 utf-8、gb18030、big5 或 utf-16 等",
+        )
+    return name
+
+
 def detect_encoding(binary: IO[bytes], explicit: str | None = None) -> str:
     """The encoding to read ``binary`` with, chosen strictly (see the module docstring)."""
     binary.seek(0)
     head = binary.read(4)
     if explicit:
-        try:
-            name = codecs.lookup(explicit).name
-        except LookupError:
-            raise InputError(f"unknown encoding {explicit!r}") from None
+        name = text_encoding(explicit)
         if name == "utf-8" and head.startswith(codecs.BOM_UTF8):
             name = "utf-8-sig"
         bad = _try_decode(binary, name)
@@ -138,13 +238,35 @@ def detect_encoding(binary: IO[bytes], explicit: str | None = None) -> str:
     )
 
 
-def _spool(stream: IO[bytes]) -> IO[bytes]:
+def _spool(stream: IO[bytes], head: bytes) -> IO[bytes]:
     """Copy a non-seekable stream (stdin) to an anonymous temporary file, so it can be read twice
-    (encoding check, then parse) without holding it in memory."""
+    (encoding check, then parse) without holding it in memory. ``head`` was read from it already."""
     tmp = tempfile.TemporaryFile()  # noqa: SIM115 - returned open, closed by Source.close
+    tmp.write(head)
     shutil.copyfileobj(stream, tmp, BLOCK)
     tmp.seek(0)
     return tmp
+
+
+@dataclass
+class Layout:
+    """Where the header is: ``--no-header``, ``--header-row N``, ``--skip-rows N``."""
+
+    no_header: bool = False
+    header_row: int | None = None
+    skip_rows: int = 0
+
+    def check(self) -> None:
+        if self.no_header and self.header_row is not None:
+            raise InputError("--no-header and --header-row exclude each other")
+        if self.header_row is not None and self.header_row < 1:
+            raise InputError("--header-row counts from 1")
+        if self.skip_rows < 0:
+            raise InputError("--skip-rows cannot be negative")
+
+    @property
+    def default(self) -> bool:
+        return not self.no_header and self.header_row is None and not self.skip_rows
 
 
 def open_source(
@@ -155,10 +277,17 @@ def open_source(
     delimiter: str | None = None,
     sheet: str | None = None,
     stdin: IO[bytes] | None = None,
+    layout: Layout | None = None,
 ) -> Source:
     """Open ``path`` (``-`` for stdin) for streaming; the header is read, rows are not yet."""
+    layout = layout or Layout()
+    layout.check()
     if path == "-":
-        binary = _spool(stdin if stdin is not None else sys.stdin.buffer)
+        stream = stdin if stdin is not None else sys.stdin.buffer
+        head = stream.read(4096)
+        # A binary stream is refused before it is copied: 300 MB of NUL stop here, not on disk.
+        detect_format(path, fmt, head)
+        binary = _spool(stream, head)
     else:
         try:
             binary = open(path, "rb")  # noqa: SIM115 - closed by Source.close
@@ -167,24 +296,166 @@ def open_source(
 
             raise NotFound(f"no such file: {path}", zh=f"没有这个文件：{path}") from None
         except OSError as exc:
-            raise InputError(f"cannot read {path}: {exc.strerror}", zh=f"无法读取 {path}：{exc.strerror}") from None
+            raise InputError(f"cannot read {shorten(path)}: {exc.strerror}", zh=f"无法读取 {shorten(path)}：{exc.strerror}") from None
     try:
-        head = binary.read(64)
+        head = binary.read(4096)
         binary.seek(0)
         kind = detect_format(path, fmt, head)
-        if kind == "xlsx":
-            return _open_xlsx(binary, sheet)
+        if kind in WORKBOOKS:
+            if encoding:
+                raise InputError(f"--encoding applies to text files, not to {kind.upper()} workbooks")
+            rows, epoch, closers = open_workbook(binary, kind, sheet)
+            closers.append(binary)
+            return _headed(kind, rows, layout, closers, excel_epoch=epoch, typed=True)
+        if sheet:
+            raise InputError("--sheet applies to XLSX, XLS and ODS workbooks")
         enc = detect_encoding(binary, encoding)
         binary.seek(0)
         text = io.TextIOWrapper(binary, encoding=enc, newline="")
         if kind in ("csv", "tsv"):
-            return _open_csv(text, kind, enc, delimiter)
+            return _open_csv(text, kind, enc, delimiter, layout)
+        if not layout.default:
+            raise InputError("--no-header, --header-row and --skip-rows apply to CSV, TSV and workbooks")
+        if kind == "vcf":
+            from .vcard import open_vcard
+
+            headers, vrows = open_vcard(_bounded_lines(text))
+            return Source("vcf", headers, vrows, encoding=enc, _closers=[text])
         if kind == "jsonl":
             return _open_jsonl(text, enc)
         return _open_json(text, enc)
     except BaseException:
         binary.close()
         raise
+
+
+# ---------------------------------------------------------------------------- headers
+
+
+def column_letters(index: int) -> str:
+    """0 -> A, 25 -> Z, 26 -> AA: spreadsheet column names, for files without a header."""
+    name = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        name = chr(65 + rest) + name
+    return name
+
+
+def _blank(cells: list[Any]) -> bool:
+    return not any(v not in (None, "") for v in cells)
+
+
+def unique_headers(names: list[str], warnings: list[str]) -> list[str]:
+    """Repeated header names made reachable: the second 城市 is 城市#2 (and reported)."""
+    seen: dict[str, int] = {}
+    out: list[str] = []
+    for name in names:
+        if not name:
+            out.append(name)
+            continue
+        count = seen.get(name, 0) + 1
+        seen[name] = count
+        out.append(name if count == 1 else f"{name}#{count}")
+    repeated = [n for n, c in seen.items() if c > 1]
+    if repeated:
+        warnings.append(
+            "repeated column names: "
+            + ", ".join(f"{shorten(n)} (the next ones are {shorten(n)}#2…)" for n in repeated[:10])
+        )
+    return out
+
+
+def _headed(
+    kind: str,
+    raw: Iterator[tuple[int, list[Any]]],
+    layout: Layout,
+    closers: list[Any],
+    **extra: Any,
+) -> Source:
+    """A Source from raw rows (header included): finds the header row, names the columns, skips
+    ``skip_rows`` rows after it, and reports cells beyond the header instead of dropping them."""
+    warnings: list[str] = []
+    it = iter(raw)
+    first: tuple[int, list[Any]] | None = None
+    for line, cells in it:
+        if layout.header_row is not None and line < layout.header_row:
+            continue
+        if not _blank(cells):
+            first = (line, cells)
+            break
+    if first is None:
+        for closer in closers:
+            with contextlib.suppress(Exception):
+                closer.close()
+        where = f" at or after row {layout.header_row}" if layout.header_row else ""
+        raise InputError(f"the file is empty: no header row{where}", zh="文件是空的：没有表头行")
+    pending: list[tuple[int, list[Any]]] = []
+    if layout.no_header:
+        width = len(first[1])
+        while width and first[1][width - 1] in (None, ""):
+            width -= 1
+        headers = [column_letters(i) for i in range(width)]
+        pending.append(first)
+    else:
+        headers = ["" if v is None else str(v).strip() for v in first[1]]
+        while headers and headers[-1] == "":
+            headers.pop()
+        headers = unique_headers(headers, warnings)
+        width = len(headers)
+    extra_lines: list[int] = []
+    state = {"extra": 0}
+
+    def rows() -> Iterator[tuple[int, list[Any]]]:
+        skip = layout.skip_rows
+        for line, cells in _chain_rows(pending, it):
+            if _blank(cells):
+                continue
+            if skip:
+                skip -= 1
+                continue
+            if len(cells) > width:
+                beyond = cells[width:]
+                if not _blank(beyond):
+                    state["extra"] += 1
+                    if len(extra_lines) < 5:
+                        extra_lines.append(line)
+                        value = next(v for v in beyond if v not in (None, ""))
+                        warnings.append(
+                            f"line {line}: cells beyond the {width} header columns are not imported "
+                            f"({shorten(value)!r}…); give them a header or use --no-header"
+                        )
+                    elif state["extra"] == 6:
+                        warnings.append("more lines have cells beyond the header columns (not listed)")
+                cells = cells[:width]
+            elif len(cells) < width:
+                cells = [*cells, *([None] * (width - len(cells)))]
+            yield line, cells
+
+    return Source(kind, headers, rows(), warnings=warnings, _closers=closers, **extra)
+
+
+def _chain_rows(
+    first: list[tuple[int, list[Any]]], rest: Iterator[tuple[int, list[Any]]]
+) -> Iterator[tuple[int, list[Any]]]:
+    yield from first
+    yield from rest
+
+
+def _bounded_lines(text: IO[str]) -> Iterator[str]:
+    """The lines of ``text``, each read with a bound: one 300 MB line must not be held whole."""
+    number = 0
+    while True:
+        line = text.readline(MAX_LINE + 1)
+        if not line:
+            return
+        number += 1
+        if len(line) > MAX_LINE:
+            raise InputError(
+                f"line {number} is longer than {MAX_LINE >> 20} MiB characters; nothing was imported",
+                zh=f"第 {number} 行超过 {MAX_LINE >> 20} MiB 字符；没有导入任何数据",
+            )
+        yield line
 
 
 # ---------------------------------------------------------------------------- CSV / TSV
@@ -197,7 +468,7 @@ def sniff_delimiter(header_line: str) -> str:
     return best if counts[best] else ","
 
 
-def _open_csv(text: io.TextIOWrapper, kind: str, enc: str, delimiter: str | None) -> Source:
+def _open_csv(text: io.TextIOWrapper, kind: str, enc: str, delimiter: str | None, layout: Layout) -> Source:
     import csv
 
     if delimiter:
@@ -205,20 +476,16 @@ def _open_csv(text: io.TextIOWrapper, kind: str, enc: str, delimiter: str | None
     elif kind == "tsv":
         delim = "\t"
     else:
-        first = text.readline()
+        first = text.readline(MAX_LINE)
         text.seek(0)
         delim = sniff_delimiter(first)
     if len(delim) != 1:
-        raise InputError(f"the delimiter must be one character, not {delim!r}")
-    reader = csv.reader(text, delimiter=delim, strict=False)
-    try:
-        headers = next(reader)
-    except StopIteration:
-        raise InputError("the file is empty: no header line") from None
-    except csv.Error as exc:
-        raise InputError(f"line 1: {exc}") from None
+        raise InputError(f"the delimiter must be one character, not {shorten(delim)!r}")
+    # The csv module's limit is process-wide; ours is the documented cell limit.
+    csv.field_size_limit(MAX_CELL)
+    reader = csv.reader(_bounded_lines(text), delimiter=delim, strict=False)
 
-    def rows() -> Iterator[tuple[int, list[Any]]]:
+    def raw() -> Iterator[tuple[int, list[Any]]]:
         previous = reader.line_num
         try:
             for cells in reader:
@@ -227,18 +494,44 @@ def _open_csv(text: io.TextIOWrapper, kind: str, enc: str, delimiter: str | None
                 if cells:
                     yield line, cells
         except csv.Error as exc:
-            raise InputError(f"line {previous + 1}: {exc}") from None
+            raise InputError(f"line {previous + 1}: {shorten(str(exc), 80)}") from None
 
-    return Source(kind, headers, rows(), encoding=enc, delimiter=delim, _closers=[text])
+    source = _headed(kind, raw(), layout, [text])
+    source.encoding, source.delimiter = enc, delim
+    return source
 
 
 # ---------------------------------------------------------------------------- JSON / JSONL
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def _record(value: Any, line: int) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise InputError(f"line {line}: expected an object with field names as keys, not {type(value).__name__}")
+    for key, cell in value.items():
+        for text in (key, cell):
+            if isinstance(text, str) and (len(text) > MAX_CELL or _SURROGATE.search(text)):
+                what = f"longer than {MAX_CELL >> 20} MiB" if len(text) > MAX_CELL else "a lone surrogate (not text)"
+                raise InputError(f"line {line}: {shorten(key)!r} holds {what}; nothing was imported")
     return value
+
+
+def _number(text: str) -> Any:
+    if len(text) > MAX_DIGITS:
+        raise InputError(f"a number of {len(text)} digits ({shorten(text, 20)}); at most {MAX_DIGITS} are read")
+    return int(text) if text.lstrip("-").isdigit() else float(text)
+
+
+def _decoder() -> json.JSONDecoder:
+    return json.JSONDecoder(parse_int=_number, parse_float=_number)
+
+
+def _too_deep(where: str) -> InputError:
+    return InputError(
+        f"{where}: JSON nested too deeply; nothing was imported", zh=f"{where}：JSON 嵌套过深；没有导入任何数据"
+    )
 
 
 def _aligned(
@@ -261,15 +554,19 @@ def _aligned(
 
 
 def _open_jsonl(text: io.TextIOWrapper, enc: str) -> Source:
+    decoder = _decoder()
+
     def records() -> Iterator[tuple[int, dict[str, Any]]]:
-        for line, raw in enumerate(text, start=1):
+        for line, raw in enumerate(_bounded_lines(text), start=1):
             raw = raw.strip()
             if not raw:
                 continue
             try:
-                value = json.loads(raw)
+                value = decoder.decode(raw)
             except json.JSONDecodeError as exc:
                 raise InputError(f"line {line}: not valid JSON: {exc.msg}") from None
+            except RecursionError:
+                raise _too_deep(f"line {line}") from None
             yield line, _record(value, line)
 
     it = records()
@@ -290,7 +587,7 @@ def _chain(
 def iter_json_array(text: IO[str]) -> Iterator[tuple[int, Any]]:
     """Stream the items of a top-level JSON array without loading the whole document.
     Yields ``(item number, value)``; items are decoded one at a time with ``raw_decode``."""
-    decoder = json.JSONDecoder()
+    decoder = _decoder()
     buf = text.read(BLOCK)
     pos = 0
     eof = False
@@ -329,7 +626,13 @@ def iter_json_array(text: IO[str]) -> Iterator[tuple[int, Any]]:
             try:
                 value, end = decoder.raw_decode(buf, pos)
                 break
+            except RecursionError:
+                raise _too_deep(f"item {number + 1}") from None
             except json.JSONDecodeError as exc:
+                if len(buf) - pos > MAX_LINE:
+                    raise InputError(
+                        f"item {number + 1} is longer than {MAX_LINE >> 20} MiB characters; nothing was imported"
+                    ) from None
                 if not fill():
                     raise InputError(f"item {number + 1}: not valid JSON: {exc.msg}") from None
         pos = end
@@ -355,50 +658,3 @@ def _open_json(text: io.TextIOWrapper, enc: str) -> Source:
         return Source("json", [], iter(()), encoding=enc, typed=True, _closers=[text])
     headers, rows = _aligned(first[1], _chain(first, it))
     return Source("json", headers, rows, encoding=enc, typed=True, _closers=[text])
-
-
-# ---------------------------------------------------------------------------- XLSX
-
-
-def _open_xlsx(binary: IO[bytes], sheet: str | None) -> Source:
-    import zipfile
-
-    try:
-        from openpyxl import load_workbook
-    except ImportError:  # pragma: no cover - a declared dependency
-        raise InputError("reading XLSX needs openpyxl: pip install openpyxl") from None
-    try:
-        wb = load_workbook(binary, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
-        raise InputError(f"not a readable XLSX workbook: {exc}") from None
-    if sheet:
-        if sheet not in wb.sheetnames:
-            raise InputError(f"no sheet {sheet!r}; sheets: {', '.join(wb.sheetnames)}")
-        ws = wb[sheet]
-    else:
-        ws = wb.worksheets[0]
-    it = ws.iter_rows(values_only=True)
-    header_row: tuple[Any, ...] | None = None
-    header_line = 0
-    for header_line, values in enumerate(it, start=1):  # noqa: B007 - used after the loop
-        if any(v not in (None, "") for v in values):
-            header_row = values
-            break
-    if header_row is None:
-        wb.close()
-        raise InputError("the worksheet is empty: no header row")
-    headers = ["" if v is None else str(v) for v in header_row]
-    while headers and headers[-1] == "":
-        headers.pop()
-    width = len(headers)
-
-    def rows() -> Iterator[tuple[int, list[Any]]]:
-        for line, values in enumerate(it, start=header_line + 1):
-            cells = list(values[:width])
-            if not any(v not in (None, "") for v in cells):
-                continue
-            if len(cells) < width:
-                cells.extend([None] * (width - len(cells)))
-            yield line, cells
-
-    return Source("xlsx", headers, rows(), excel_epoch=wb.epoch, typed=True, _closers=[wb, binary])

@@ -203,8 +203,12 @@ def write_machine(rows: Iterable[Mapping[str, Any]], fmt: str, out: IO[str], key
     the CSV/TSV columns (JSON keeps every key of each row)."""
     n = 0
     if fmt == "json":
+        # The first row is read before anything is written: a query that fails (at its first
+        # step) leaves stdout empty instead of a dangling "[".
+        rows = iter(rows)
+        first_row = next(rows, None)
         out.write("[")
-        for n, row in enumerate(rows, start=1):
+        for n, row in enumerate(_chain(first_row, rows) if first_row is not None else (), start=1):
             out.write("\n  " if n == 1 else ",\n  ")
             out.write(json.dumps(row, ensure_ascii=False, separators=COMPACT))
         out.write("\n]\n" if n else "]\n")
@@ -237,8 +241,10 @@ def write_json_strings(objects: Iterable[str], fmt: str, out: IO[str]) -> int:
         for n, obj in enumerate(objects, start=1):
             out.write(obj + "\n")
     else:
+        objects = iter(objects)
+        first = next(objects, None)  # before "[": a failing query leaves stdout empty
         out.write("[")
-        for n, obj in enumerate(objects, start=1):
+        for n, obj in enumerate(_chain_text(first, objects) if first is not None else (), start=1):
             out.write("\n  " if n == 1 else ",\n  ")
             out.write(obj)
         out.write("\n]\n" if n else "]\n")
@@ -247,6 +253,11 @@ def write_json_strings(objects: Iterable[str], fmt: str, out: IO[str]) -> int:
 
 
 def _chain(first: Mapping[str, Any], rest: Iterator[Mapping[str, Any]]) -> Iterator[Mapping[str, Any]]:
+    yield first
+    yield from rest
+
+
+def _chain_text(first: str, rest: Iterator[str]) -> Iterator[str]:
     yield first
     yield from rest
 
@@ -310,7 +321,19 @@ def table(
     On a terminal the table fits its width: IDs, codes, dates and amounts are never wrapped or
     cut, free text is cut with an ellipsis, and columns that still do not fit are dropped by
     PRIORITY with a note on stderr. ``wide`` shows every column, wrapping free text instead.
-    Off a terminal nothing is fitted: every line is whole, for pipes and cron mail."""
+    Off a terminal nothing is fitted: every line is whole, for pipes and cron mail, and the same
+    text is drawn without importing Rich (a terminal with NO_COLOR is still fitted, by Rich)."""
+    out = stream or sys.stdout
+    if not use_colour(out) and not _isatty(out):
+        from . import plaintable
+
+        n, unplain = plaintable.write_table(
+            rows, [(c.key, c.header, c.justify == "right") for c in columns], out,
+            title=title, caption=caption,
+        )
+        if unplain is None:
+            return n
+        rows = [dict(zip((c.key for c in columns), cells)) for cells in unplain]
     from rich import box
     from rich.table import Table
     from rich.text import Text
@@ -369,6 +392,13 @@ def table(
 
 def key_values(pairs: Sequence[tuple[str, str]], *, stream: IO[str] | None = None, title: str | None = None) -> None:
     """A two-column label/value view for ``show``."""
+    if not use_colour(stream or sys.stdout):
+        from . import plaintable
+
+        text = plaintable.key_values_text(pairs, title=title)
+        if text is not None:
+            (stream or sys.stdout).write(text)
+            return
     from rich import box
     from rich.table import Table
 

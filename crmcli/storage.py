@@ -9,7 +9,7 @@ import stat
 from collections.abc import Iterator
 from pathlib import Path
 
-from .errors import Busy, StoreError
+from .errors import Busy, NotFound, StoreError
 
 BUSY_TIMEOUT_MS = 10_000
 APP_NAME = "crmcli"
@@ -45,6 +45,7 @@ class Store:
         self.conn = conn
         self.path = path
         self.warnings: list[str] = []
+        self.created = False  # this open created the file (a restore into it adopts the backup's identity)
 
     @contextlib.contextmanager
     def write(self) -> Iterator[sqlite3.Connection]:
@@ -95,11 +96,43 @@ def translate(exc: sqlite3.Error) -> Exception:
     return StoreError(str(exc))
 
 
-def open_store(path: Path | str | None = None, *, migrate: bool = True) -> Store:
-    """Open (creating and migrating if needed) the database at ``path``."""
+def missing(db_path: Path) -> NotFound:
+    """The error of a read on a database that does not exist: reads never create one, so a cron
+    job with a wrong path fails loudly instead of reporting an empty database forever."""
+    return NotFound(
+        f"no database at {db_path}: run crm add … or crm import FILE to create it, or check --db / CRM_DB",
+        zh=f"{db_path} 处没有数据库：运行 crm add … 或 crm import 文件 来创建，或检查 --db / CRM_DB",
+    )
+
+
+def _read_only_reason(db_path: Path) -> StoreError | None:
+    """Why the database cannot be written, when the file system or the modes say so: SQLite
+    itself only says "unable to open database file" or "attempt to write a readonly database"."""
+    directory = db_path.parent if str(db_path.parent) else Path(".")
+    try:
+        if os.statvfs(directory).f_flag & os.ST_RDONLY:
+            return StoreError(
+                f"the database {db_path} is on a read-only file system; remount it read-write or copy the file elsewhere",
+                zh=f"数据库 {db_path} 位于只读文件系统上；请以读写方式重新挂载，或把文件复制到别处",
+            )
+    except (OSError, AttributeError):
+        return None
+    if not os.access(directory, os.W_OK) or (db_path.exists() and not os.access(db_path, os.W_OK)):
+        return StoreError(
+            f"the database {db_path} is read-only: it or its directory may not be written (SQLite needs both)",
+            zh=f"数据库 {db_path} 为只读：它或其所在目录不可写（SQLite 两者都需要）",
+        )
+    return None
+
+
+def open_store(path: Path | str | None = None, *, migrate: bool = True, create: bool = True) -> Store:
+    """Open (migrating if needed) the database at ``path``. A missing file is created only when
+    ``create``; otherwise it is :class:`NotFound` (exit 3), and nothing is created."""
     db_path = Path(path).expanduser() if path else default_path()
     created = False
     if str(db_path) != ":memory:" and not db_path.exists():
+        if not create:
+            raise missing(db_path)
         try:
             _create_private(db_path)
             created = True
@@ -107,14 +140,18 @@ def open_store(path: Path | str | None = None, *, migrate: bool = True) -> Store
             if not db_path.exists():  # it was not the database that existed, but a file on its path
                 raise StoreError(f"cannot create the database at {db_path}: a parent is not a directory") from None
         except OSError as exc:
-            raise StoreError(f"cannot create the database at {db_path}: {exc.strerror}") from exc
+            raise StoreError(
+                f"cannot create the database at {db_path}: {exc.strerror}",
+                zh=f"无法在 {db_path} 创建数据库：{exc.strerror}",
+            ) from exc
     try:
         conn = sqlite3.connect(db_path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
     except sqlite3.Error as exc:
-        raise StoreError(
+        raise _read_only_reason(db_path) or StoreError(
             f"cannot open {db_path}: {exc} (check that it and its directory exist and may be read and written)"
         ) from exc
     store = Store(conn, db_path)
+    store.created = created
     try:
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         conn.execute("PRAGMA foreign_keys = ON")
@@ -124,6 +161,11 @@ def open_store(path: Path | str | None = None, *, migrate: bool = True) -> Store
         conn.execute("PRAGMA synchronous = NORMAL")
     except sqlite3.DatabaseError as exc:
         conn.close()
+        text = str(exc).lower()
+        if "unable to open" in text or "readonly" in text:
+            reason = _read_only_reason(db_path)
+            if reason is not None:
+                raise reason from exc
         raise translate(exc) from exc
     from . import migrations
 

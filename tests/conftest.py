@@ -50,6 +50,15 @@ class Crm:
 
 
 @pytest.fixture
+def empty_db(isolated_env: Path) -> Path:
+    """An existing, empty database at CRM_DB: reads on a missing one fail with exit 3."""
+    from crmcli.storage import open_store
+
+    open_store(isolated_env).close()
+    return isolated_env
+
+
+@pytest.fixture
 def crm() -> Crm:
     return Crm()
 

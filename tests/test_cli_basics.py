@@ -73,7 +73,7 @@ def test_errors_have_no_traceback_unless_debug(crm):
         crm("--debug", "show", "NOPE1")
 
 
-def test_unknown_format_is_a_usage_error(crm):
+def test_unknown_format_is_a_usage_error(crm, empty_db):
     result = crm("list", "--format", "xml")
     assert result.exit_code == 2 and "xml" in result.stderr
 
@@ -110,6 +110,10 @@ def test_only_the_invoked_command_is_built_and_it_still_runs(tmp_path):
     only_invoked(demo, ["nothing-like-it"])
     assert len(demo.registered_commands) == 1
     env = subprocess_env(tmp_path / "p.db")
-    for argv in (["--db", str(tmp_path / "q.db"), "list"], ["--db", str(tmp_path / "q.db"), "stale"], ["list", "--format", "ids"], ["report", "funnel", "--format", "json"]):
+    from crmcli.storage import open_store
+
+    for db in ("p.db", "q.db"):
+        open_store(tmp_path / db).close()
+    for argv in (["--db", str(tmp_path / "q.db"), "stale"], ["list", "--format", "ids"], ["report", "funnel", "--format", "json"]):
         result = subprocess.run([sys.executable, "-m", "crmcli", *argv], capture_output=True, text=True, timeout=30, env=env)
         assert result.returncode == 0, (argv, result.stderr)

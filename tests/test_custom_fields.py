@@ -156,7 +156,11 @@ def test_choice_field_has_its_own_option_list(crm, add, fields):
         ("name", 4),  # a built-in field
         ("phone_key", 4),  # a bookkeeping column of customers
         ("batch_id", 4),
-        ("label", 4),  # reserved: report rows use it
+        ("label", 2),  # reserved: report rows use it
+        ("null", 2),  # SQL keywords
+        ("in", 2),
+        ("primary", 2),
+        ("industry_label", 2),  # the JSON label key of a dropdown
         ("satisfaction", 4),  # already a custom field
     ],
 )
@@ -247,3 +251,18 @@ def test_library_sees_custom_fields_without_the_cli(crm, add, fields, isolated_e
             options.load(store),
         )
         assert rec["tier"] == "silver"
+
+
+@pytest.mark.parametrize("key", ["null", "in", "primary", "select", "true", "key", "total", "status_label"])
+def test_reserved_words_are_refused_up_front_and_change_nothing(crm, isolated_env, key):
+    import sqlite3
+
+    crm.ok("fields", "list")
+    before = sqlite3.connect(isolated_env).execute("SELECT name, sql FROM sqlite_master ORDER BY name").fetchall()
+    result = crm("fields", "add", key, "--type", "integer", "--label-zh", "某字段", "--label-en", "Some field")
+    assert result.exit_code == 2, result.stderr
+    assert result.stderr.strip() == f"Error: '{key}' is a reserved word; choose another key"
+    after = sqlite3.connect(isolated_env).execute("SELECT name, sql FROM sqlite_master ORDER BY name").fetchall()
+    assert after == before
+    zh = crm("--lang", "zh", "fields", "add", key, "--type", "text", "--label-zh", "某字段", "--label-en", "Some")
+    assert zh.exit_code == 2 and "保留字" in zh.stderr

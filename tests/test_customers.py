@@ -112,7 +112,7 @@ def test_explicit_id_is_validated_and_unique(crm, add):
     assert bad.exit_code == 2 and "id" in bad.stderr
 
 
-def test_show_unknown_id_is_not_found(crm):
+def test_show_unknown_id_is_not_found(crm, empty_db):
     result = crm("show", "XS2099999")
     assert result.exit_code == 3
     assert "XS2099999" in result.stderr

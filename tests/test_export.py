@@ -169,5 +169,8 @@ def test_export_file_mode_even_over_an_existing_file(crm, populated: list[str], 
     out = tmp_path / "c.jsonl"
     out.write_text("old")
     os.chmod(out, 0o644)
-    crm.ok("export", "--out", str(out))
+    result = crm("export", "--out", str(out))
+    assert result.exit_code == 4 and str(out) in result.stderr and "--force" in result.stderr
+    assert out.read_text() == "old"  # refused: nothing overwritten
+    crm.ok("export", "--out", str(out), "--force")
     assert (out.stat().st_mode & 0o777) == 0o600

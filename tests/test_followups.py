@@ -78,7 +78,7 @@ def test_log_refuses_empty_or_placeholder_content(crm, add, content):
     assert "content" in result.stderr
 
 
-def test_log_unknown_customer_is_not_found(crm):
+def test_log_unknown_customer_is_not_found(crm, empty_db):
     result = crm("log", "XS2024999", "内容")
     assert result.exit_code == 3
     assert "no customer XS2024999" in result.stderr

@@ -58,7 +58,7 @@ def test_every_reason_has_both_languages():
         assert en and zh, key
 
 
-def test_common_errors_are_in_chinese_too(crm):
+def test_common_errors_are_in_chinese_too(crm, empty_db):
     missing = crm("--lang", "zh", "show", "XS2099001")
     assert missing.exit_code == 3 and missing.stderr.startswith("错误：") and "没有客户 XS2099001" in missing.stderr
     english = crm("show", "XS2099001")

@@ -74,7 +74,7 @@ def test_list_json_shape(crm, book):
     assert expected <= set(first)
 
 
-def test_list_json_empty_is_empty_array(crm):
+def test_list_json_empty_is_empty_array(crm, empty_db):
     assert crm.ok("list", "--format", "json").strip() == "[]"
 
 

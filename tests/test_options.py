@@ -7,7 +7,7 @@ import json
 from .conftest import add_args
 
 
-def test_seeded_lists_have_codes_and_both_labels(crm):
+def test_seeded_lists_have_codes_and_both_labels(crm, empty_db):
     rows = json.loads(crm.ok("options", "list", "status", "--format", "json"))
     assert [(r["code"], r["label_zh"], r["label_en"]) for r in rows] == [
         ("potential", "潜在客户", "Potential"),
@@ -59,7 +59,7 @@ def test_unknown_option_on_rename_is_not_found(crm):
     assert crm("options", "rename", "industry", "nothing", "--zh", "无").exit_code == 3
 
 
-def test_config_id_prefix_changes_new_ids(crm):
+def test_config_id_prefix_changes_new_ids(crm, empty_db):
     assert crm.ok("config", "get", "id-prefix").strip() == "XS"
     crm.ok("config", "set", "id-prefix", "kh")
     assert crm.ok(*add_args()).strip().startswith("KH")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import os
 import re
 from collections.abc import Callable
 from decimal import Decimal
@@ -416,9 +417,8 @@ DATES_GOOD = [
     ("24/08/2020", D(2020, 8, 24)),
     ("24-08-2020", D(2020, 8, 24)),
     ("24.08.2020", D(2020, 8, 24)),
-    ("24/8/20", D(2020, 8, 24)),
     ("08/24/2020", D(2020, 8, 24)),
-    ("2/2/20", D(2020, 2, 2)),
+    ("31/12/99", D(1999, 12, 31)),  # 2031-12-99 is no date: not ambiguous
     ("24/08/2020 10:30", D(2020, 8, 24)),
     ("31/12/69", D(2069, 12, 31)),
     ("31/12/70", D(1970, 12, 31)),
@@ -439,6 +439,9 @@ DATES_BAD = [
     ("2101-01-01", "date_out_of_range"),
     ("99999999", "date_out_of_range"),
     ("2/6/20", "date_ambiguous"),
+    ("24/8/20", "date_ambiguous_year"),  # 2024-08-20 or 24 August 2020: refused, not guessed
+    ("24-05-03", "date_ambiguous_year"),
+    ("2/2/20", "date_ambiguous_year"),
     ("02/06/2020", "date_ambiguous"),
     ("hello", "date_format"),
     ("2024-05", "date_format"),
@@ -569,12 +572,21 @@ def test_day_month_renderings_round_trip(d: datetime.date, sep: str, short_year:
     mdy = f"{d.month:02d}{sep}{d.day:02d}{sep}{year}"
     assert parse_date(dmy, dayfirst=True) == d
     assert parse_date(mdy, dayfirst=False) == d
-    if d.day > 12 or d.day == d.month:
-        assert parse_date(dmy) == d
-        assert parse_date(mdy) == d
-    else:
-        assert reason_of(lambda: parse_date(dmy)) == "date_ambiguous"
-        assert reason_of(lambda: parse_date(mdy)) == "date_ambiguous"
+    for text, first, second in ((dmy, d.day, d.month), (mdy, d.month, d.day)):
+        if not (d.day > 12 or d.day == d.month):
+            assert reason_of(lambda t=text: parse_date(t)) == "date_ambiguous"
+        elif short_year and _is_date(2000 + first, second, int(year)):  # also readable as YY-MM-DD
+            assert reason_of(lambda t=text: parse_date(t)) == "date_ambiguous_year"
+        else:
+            assert parse_date(text) == d
+
+
+def _is_date(year: int, month: int, day: int) -> bool:
+    try:
+        datetime.date(year, month, day)
+    except ValueError:
+        return False
+    return True
 
 
 # ------------------------------------------------------------------ due dates
@@ -625,6 +637,9 @@ def test_parse_due_good(raw: str, expected: datetime.date) -> None:
         ("99999999d", "date_out_of_range"),
         ("100y", "date_out_of_range"),
         ("2/6/20", "date_ambiguous"),
+    ("24/8/20", "date_ambiguous_year"),  # 2024-08-20 or 24 August 2020: refused, not guessed
+    ("24-05-03", "date_ambiguous_year"),
+    ("2/2/20", "date_ambiguous_year"),
     ],
 )
 def test_parse_due_bad(raw: str, reason: str) -> None:
@@ -847,3 +862,121 @@ def test_dateutil_is_imported_lazily() -> None:
     root = Path(__file__).resolve().parents[1]
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=root)
     assert out.stdout.strip() == "[]"
+
+
+# ------------------------------------------------------------------ dates: offsets, Chinese forms
+
+WEEKDAYS_ZH = "一二三四五六日"
+
+
+@pytest.fixture
+def china_time(monkeypatch: pytest.MonkeyPatch):
+    """The local time zone of a user in China (UTC+8, no daylight saving)."""
+    import time
+
+    monkeypatch.setenv("TZ", "Asia/Shanghai")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+def test_offset_is_converted_to_local_time_not_dropped(china_time: None) -> None:
+    assert parse_date("2024-05-03T23:30-08:00") == D(2024, 5, 4)  # 15:30 on the 4th in China
+    assert parse_date("2024-05-03T23:30:00Z") == D(2024, 5, 4)
+    assert parse_date("2024-05-04T01:00+09:00") == D(2024, 5, 4)
+    assert parse_date("2024-05-04 07:59:59+08:00") == D(2024, 5, 4)
+    assert parse_date("2024-05-03 23:30") == D(2024, 5, 3)  # no offset: local already
+
+
+@FAST
+@given(
+    st.datetimes(min_value=datetime.datetime(1901, 1, 2), max_value=datetime.datetime(2099, 12, 30)),
+    st.integers(min_value=-14 * 60, max_value=14 * 60),
+)
+def test_any_offset_gives_the_local_day(moment: datetime.datetime, minutes: int) -> None:
+    import time
+
+    previous = os.environ.get("TZ")
+    os.environ["TZ"] = "Asia/Shanghai"
+    time.tzset()
+    try:
+        minutes -= minutes % 15
+        aware = moment.replace(second=0, microsecond=0, tzinfo=datetime.timezone(datetime.timedelta(minutes=minutes)))
+        text = aware.isoformat(timespec="minutes")
+        assert parse_date(text) == aware.astimezone().date()
+    finally:
+        if previous is None:
+            os.environ.pop("TZ", None)
+        else:
+            os.environ["TZ"] = previous
+        time.tzset()
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2024年5月3日 14:30", D(2024, 5, 3)),
+        ("2024年5月3日 星期五", D(2024, 5, 3)),
+        ("2024年5月3日（周五）", D(2024, 5, 3)),
+        ("2024年5月3日 礼拜五 下午2点30分", D(2024, 5, 3)),
+        ("2024年5月3日14时", D(2024, 5, 3)),
+        ("2024年05月03日 14:30:15", D(2024, 5, 3)),
+    ],
+)
+def test_chinese_dates_with_weekday_and_time(text: str, expected: datetime.date) -> None:
+    assert parse_date(text) == expected
+
+
+def test_a_wrong_weekday_is_refused() -> None:
+    with pytest.raises(ParseError) as info:
+        parse_date("2024年5月3日 星期一")
+    assert info.value.reason == "date_weekday" and "Friday" in str(info.value.details["weekday"])
+    assert reason_of(lambda: parse_date("2024年5月3日 25:00")) == "date_format"
+
+
+@FAST
+@given(DATES, st.booleans(), st.sampled_from(["星期", "周", "礼拜"]), st.sampled_from(["", " ", "  "]))
+def test_chinese_date_with_any_weekday_round_trips(d: datetime.date, time_too: bool, word: str, space: str) -> None:
+    text = f"{d.year}年{d.month}月{d.day}日{space}{word}{WEEKDAYS_ZH[d.weekday()]}" + (" 09:05" if time_too else "")
+    assert parse_date(text) == d
+    wrong = WEEKDAYS_ZH[(d.weekday() + 1) % 7]
+    assert reason_of(lambda: parse_date(f"{d.year}年{d.month}月{d.day}日 {word}{wrong}")) == "date_weekday"
+
+
+@FAST
+@given(st.integers(min_value=1, max_value=31), st.integers(min_value=1, max_value=12), st.integers(0, 99))
+def test_two_digit_years_are_never_guessed_when_the_year_could_come_first(a: int, b: int, yy: int) -> None:
+    text = f"{a:02d}-{b:02d}-{yy:02d}"
+    try:
+        parse_date(text)
+    except ParseError:
+        return
+    assert not _is_date(2000 + a, b, yy)  # it passes only when it cannot be YY-MM-DD
+
+
+# ------------------------------------------------------------------ names
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("徐  清", "徐清"),
+        ("麦 秀", "麦秀"),
+        ("欧阳\u3000娜娜", "欧阳娜娜"),
+        ("\u00a0王强\t", "王强"),
+        ("上海明达  制造\u2003有限公司", "上海明达 制造 有限公司"),  # long names keep one space
+        ("Jane \u00a0 Doe", "Jane Doe"),
+        ("王\u200b强", "王强"),
+    ],
+)
+def test_names_are_normalised(raw: str, expected: str) -> None:
+    assert parsing.normalize_name(raw) == expected
+
+
+@FAST
+@given(st.text(alphabet=st.sampled_from("王强徐清 \u3000\u00a0\tAb"), max_size=12))
+def test_normalised_names_are_stable(raw: str) -> None:
+    once = parsing.normalize_name(raw)
+    assert parsing.normalize_name(once) == once
+    assert "  " not in once and "\u3000" not in once and once == once.strip()

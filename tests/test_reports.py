@@ -211,7 +211,7 @@ def test_report_usage_errors(crm, data, args):
     assert "Traceback" not in result.stderr
 
 
-def test_empty_database_reports_are_empty(crm):
+def test_empty_database_reports_are_empty(crm, empty_db):
     assert report(crm, "pivot", "industry", "--no-totals") == []
     rows = report(crm, "funnel")
     assert all(r["count"] == 0 for r in rows)

@@ -14,10 +14,10 @@ from .conftest import add_args
 
 
 def test_database_created_on_first_use_with_mode_0600(crm, isolated_env: Path):
-    crm.ok("list")
+    assert crm("list").exit_code == 3 and not isolated_env.exists()  # reads never create
+    crm.ok(*add_args())
     assert isolated_env.exists()
     assert stat.S_IMODE(isolated_env.stat().st_mode) == 0o600
-    crm.ok(*add_args())
     for suffix in ("-wal", "-shm"):
         side = Path(str(isolated_env) + suffix)
         if side.exists():
@@ -28,7 +28,7 @@ def test_db_option_overrides_env(crm, tmp_path: Path, isolated_env: Path):
     other = tmp_path / "sub" / "other.db"
     crm.ok("--db", str(other), *add_args())
     assert other.exists()
-    assert crm.ok("list", "--format", "ids") == ""
+    assert crm("list", "--format", "ids").exit_code == 3  # CRM_DB was never created
     assert len(crm.ok("--db", str(other), "list", "--format", "ids").split()) == 1
 
 
@@ -83,7 +83,7 @@ def test_audit_log_is_append_only(crm, isolated_env: Path):
             assert "append-only" in str(exc)
 
 
-def test_shared_mode_database_is_warned_about(crm, isolated_env: Path):
+def test_shared_mode_database_is_warned_about(crm, isolated_env: Path, empty_db: Path):
     crm.ok("list")
     os.chmod(isolated_env, 0o644)
     result = crm("list")

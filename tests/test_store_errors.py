@@ -162,7 +162,9 @@ def test_a_read_only_file_and_directory_for_real(crm, add, isolated_env: Path) -
 def test_an_impossible_database_location_is_a_clear_error(crm, tmp_path: Path) -> None:
     blocker = tmp_path / "a-file"
     blocker.write_text("x")
-    result = crm("--db", str(blocker / "crm.db"), "list")  # a parent that is a file
+    result = crm("--db", str(blocker / "crm.db"), "list")  # a read never creates: not found
+    assert result.exit_code == 3 and _clean(result), result.stderr
+    result = crm("--db", str(blocker / "crm.db"), *add_args())  # a parent that is a file
     assert result.exit_code == 6 and _clean(result), result.stderr
     assert "cannot create the database" in result.stderr
     result = crm("--db", str(tmp_path), "list")  # a directory

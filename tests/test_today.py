@@ -91,7 +91,7 @@ def test_table_sections_and_empty(crm, book):
     assert "确认报价" in result.stdout
 
 
-def test_empty_database(crm):
+def test_empty_database(crm, empty_db):
     result = crm("today")
     assert result.exit_code == 0
     assert "No next steps due." in result.stderr and "No customers to rank." in result.stderr

@@ -71,8 +71,8 @@ def test_no_user_name_is_said_once_and_the_login_is_used(crm, isolated_env):
     assert "no user name" not in crm(*add_args(owner=None, phone="13912345678")).stderr
 
 
-def test_shared_user_setting_is_refused_and_pointed_at_the_user_file(crm, isolated_env):
-    crm.ok("list")  # creates the database
+def test_shared_user_setting_is_refused_and_pointed_at_the_user_file(crm, empty_db):
+    isolated_env = empty_db
     before = sqlite3.connect(isolated_env).execute("SELECT * FROM config").fetchall()
     result = crm("config", "set", "user", "张经理")
     assert result.exit_code == 2
@@ -83,10 +83,10 @@ def test_shared_user_setting_is_refused_and_pointed_at_the_user_file(crm, isolat
     assert not _config_path().exists()
 
 
-def test_an_old_shared_user_setting_is_ignored_with_a_note(crm, isolated_env):
+def test_an_old_shared_user_setting_is_ignored_with_a_note(crm, empty_db):
     import getpass
 
-    crm.ok("list")
+    isolated_env = empty_db
     conn = sqlite3.connect(isolated_env)
     conn.execute("INSERT INTO config (key, value) VALUES ('user', '张经理')")
     conn.commit()
@@ -98,7 +98,7 @@ def test_an_old_shared_user_setting_is_ignored_with_a_note(crm, isolated_env):
     assert "user" not in crm.ok("config", "list")
 
 
-def test_team_settings_stay_in_the_database(crm, isolated_env):
+def test_team_settings_stay_in_the_database(crm, empty_db):
     crm.ok("config", "set", "id-prefix", "KH")
     assert crm.ok("config", "get", "id-prefix") == "KH\n"
     assert not _config_path().exists()

@@ -160,15 +160,19 @@ def config_set(ctx: typer.Context, key: KeyArg, value: Annotated[str, typer.Argu
 
 
 @config_app.command("unset", help=h(
-    "Remove a setting: back to its default (--user: from your config file).",
-    "删除设置：恢复默认值（--user：从个人配置文件删除）。",
+    "Remove a setting so its default applies again: crm config unset stale-months (--user: from your config file).",
+    "删除一个设置，恢复其默认值：crm config unset stale-months（--user：从个人配置文件删除）。",
 ))
 def config_unset(ctx: typer.Context, key: KeyArg) -> None:
     from .. import config, userconfig
 
     st = state()
-    removed = userconfig.unset(key) if _personal(ctx) else config.unset(st.store(), key)
-    typer.echo(i18n.message("config_unset" if removed else "config_unset_none", st.lang, key=key), err=True)
+    if _personal(ctx):
+        removed = userconfig.unset(key)
+        typer.echo(i18n.message("config_user_unset" if removed else "config_user_unset_none", st.lang, key=key), err=True)
+        return
+    default, removed = config.unset(st.store(), key)
+    typer.echo(i18n.message("config_unset" if removed else "config_unset_none", st.lang, key=key, value=default), err=True)
 
 
 @config_app.command("list", help=h(

@@ -9,10 +9,10 @@ from typing import Annotated, Optional
 import typer
 
 from .. import __version__
-from . import admin_cmds, backup_cmds, customer_cmds
-from .common import CrmGroup, h, reset_state, state
+from .common import COMMAND_KEY, CrmGroup, h, reset_state, state
+from .lazy import LazyTyper
 
-app = typer.Typer(
+app = LazyTyper(
     cls=CrmGroup,
     name="crm",
     no_args_is_help=True,
@@ -46,6 +46,7 @@ def root(
     st.db = db
     st.lang = i18n.detect(lang)
     st.debug = debug
+    st.command = ctx.meta.setdefault(COMMAND_KEY, [])  # the words of the subcommand, for State.store()
     rest = [*getattr(ctx, "_protected_args", []), *ctx.args]
     st.note_identity = ctx.invoked_subcommand in RECORDS_WHO or "--mine" in rest
     asked = i18n.unknown_lang(lang or os.environ.get("CRM_LANG"))
@@ -64,19 +65,23 @@ RECORDS_WHO = frozenset({
 
 
 @app.command(help=h(
-    "Fill a separate demo database with sample customers (in Chinese) and list them. Your own data is not touched.",
-    "在单独的演示数据库中填入示例客户（中文）并列出。不会影响你自己的数据。",
+    "Fill a separate demo database (default: crm-demo.db beside yours, or --db NEW_FILE) with sample customers "
+    "(in Chinese) and list them. Only a new file or one an earlier demo made is (re)created; your own data is not touched.",
+    "在单独的演示数据库（默认：你的数据库旁的 crm-demo.db，或 --db 新文件）中填入示例客户（中文）并列出。"
+    "只会（重新）创建新文件或之前演示创建的文件；不会影响你自己的数据。",
 ))
 def demo() -> None:
     from .. import clock, customers, options, storage
+    from .. import demo as demo_mod
     from .common import err
 
     st = state()
-    target = st.db or storage.default_path().with_name("crm-demo.db")
-    for suffix in ("", "-wal", "-shm"):
-        Path(str(target) + suffix).unlink(missing_ok=True)
+    target = Path(st.db).expanduser() if st.db else storage.default_path().with_name("crm-demo.db")
+    demo_mod.prepare(target)  # refuses (exit 4) unless the file is new or an earlier demo's
     st.db = target
-    store = st.store()
+    store = st.store(create=True)
+    with store.write() as conn:
+        demo_mod.mark(conn)
     opts = options.load(store)
     ctx = customers.Context.load(store, "demo")
     from ..demo import sample_rows
@@ -86,6 +91,8 @@ def demo() -> None:
         record = customers.add(store, values, ctx, opts)
         log_samples(store, record, days, opts, ctx)
     err(h(f"Demo database: {target}", f"演示数据库：{target}"))
+    from . import customer_cmds
+
     customer_cmds.list_listing(columns=None, fmt="table", reveal=False)
     err(h(
         f"Try: crm --db {target} show XS{clock.now_utc()[:4]}001",
@@ -93,22 +100,35 @@ def demo() -> None:
     ))
 
 
-customer_cmds.register(app)
-from . import followup_cmds  # noqa: E402  (log, status, history, stale, today, grade, archive, restore)
-
-followup_cmds.register(app)
-app.add_typer(admin_cmds.options_app, name="options")
-app.add_typer(admin_cmds.config_app, name="config")
-from . import report_cmds  # noqa: E402  (report pivot|funnel|sources|activity|service|monthly)
-
-app.add_typer(report_cmds.report_app, name="report")
-from . import field_cmds  # noqa: E402  (fields add|list|rename|retire, view save|list|delete)
-
-field_cmds.register(app)
-app.add_typer(backup_cmds.backup_app, name="backup")
-from . import io_cmds  # noqa: E402  (import FILE|undo|batches, export)
-
-io_cmds.register(app)
+# Every command but demo, by name -> the module in crmcli/cli that registers it (its
+# ``register(app)``), or ``module:attribute`` for a Typer sub-app added under that name. Only the
+# invoked command's module is imported (see lazy.py); --help and completion import all, in this
+# order, which is the order --help lists them. Adding a command is one line here.
+COMMANDS = {
+    "add": "customer_cmds",
+    "show": "customer_cmds",
+    "edit": "customer_cmds",
+    "list": "customer_cmds",
+    "search": "customer_cmds",
+    "delete": "customer_cmds",
+    "log": "followup_cmds",
+    "status": "followup_cmds",
+    "history": "followup_cmds",
+    "stale": "followup_cmds",
+    "today": "followup_cmds",
+    "grade": "followup_cmds",
+    "archive": "followup_cmds",
+    "restore": "followup_cmds",
+    "options": "admin_cmds:options_app",
+    "config": "admin_cmds:config_app",
+    "report": "report_cmds:report_app",
+    "fields": "customer_cmds field_cmds",  # view save copies crm list's options
+    "view": "customer_cmds field_cmds",
+    "backup": "backup_cmds:backup_app",
+    "import": "io_cmds",
+    "export": "io_cmds",
+}
+app.defer(COMMANDS)
 
 
 GLOBAL_OPTIONS_WITH_VALUE = ("--db", "--lang")
@@ -142,6 +162,21 @@ def only_invoked(typer_app: typer.Typer, argv: list[str]) -> None:
         typer_app.registered_groups = groups
 
 
+def load_for(typer_app: LazyTyper, argv: list[str]) -> None:
+    """Register what ``argv`` runs: one command's module, or nothing for ``crm --version``.
+    Help, completion and unknown names get the whole tree (Click then suggests a close name)."""
+    if any(k.endswith("_COMPLETE") for k in os.environ):
+        return
+    name = invoked_command(argv)
+    if name is None:
+        if "--version" in argv:
+            typer_app.load([])
+        return
+    if typer_app.knows(name):
+        typer_app.load([name])
+        only_invoked(typer_app, argv)
+
+
 def main() -> None:
-    only_invoked(app, sys.argv[1:])
+    load_for(app, sys.argv[1:])
     app()

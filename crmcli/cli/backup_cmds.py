@@ -62,16 +62,9 @@ def _passphrase(passphrase_file: Path | None) -> str | None:
 
 
 def _read_recipients_files(paths: list[Path]) -> list[str]:
-    keys: list[str] = []
-    for path in paths:
-        try:
-            lines = path.read_text(encoding="utf-8").splitlines()
-        except OSError as exc:
-            raise UsageError(f"cannot read the recipients file {path}: {exc.strerror}") from None
-        keys += [line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")]
-        if not keys:
-            raise UsageError(f"{path}: no recipients in the file")
-    return keys
+    from .. import backup
+
+    return [key for path in paths for key in backup.read_recipients_file(path)]
 
 
 def _decryption(passphrase_file: Path | None, identity: list[Path] | None) -> Any:
@@ -130,6 +123,8 @@ def create(
     ))
     for path in result.removed:
         err(h(f"Removed old backup {path.name}", f"已删除旧备份 {path.name}"))
+    for path in result.swept:
+        err(h(f"Removed {path}, left behind by a killed run", f"已删除被中断的运行遗留的 {path}"))
 
 
 @backup_app.command("verify", help=h(
@@ -142,9 +137,9 @@ def verify(
     passphrase_file: PassphraseFileOpt = None,
     identity: IdentityOpt = None,
 ) -> None:
-    from .. import backup
+    from .. import restoring
 
-    result = backup.verify(file, _decryption(passphrase_file, identity))
+    result = restoring.verify(file, _decryption(passphrase_file, identity))
     kind = h("encrypted", "加密") if result.encrypted else h("plain", "未加密")
     typer.echo(h(
         f"ok: {file} ({kind}): {result.customers} customers, {result.followups} follow-ups, "
@@ -164,7 +159,6 @@ def restore(
     passphrase_file: PassphraseFileOpt = None,
     identity: IdentityOpt = None,
 ) -> None:
-    from .. import backup
 
     enc = _decryption(passphrase_file, identity)
     store = state().store()
@@ -180,9 +174,11 @@ def restore(
             f"用 {file}（{checked.customers} 个客户）替换 {store.path}（{current} 个客户）？当前数据库会另存。",
         ), err=True)
 
+    from .. import restoring
+
     try:
-        result = backup.restore(store, file, enc, confirm=confirm)
-    except backup.RestoreDeclined:
+        result = restoring.restore(store, file, enc, confirm=confirm)
+    except restoring.RestoreDeclined:
         err(h("Aborted; nothing changed.", "已取消；没有任何更改。"))
         raise typer.Exit(1) from None
     typer.echo(h(
@@ -190,6 +186,11 @@ def restore(
         f"customers) is at {result.aside}",
         f"已从 {file} 恢复 {result.customers} 个客户；之前的数据库（{result.previous_customers} 个客户）保存在 {result.aside}",
     ))
+    if result.carried_audit_rows:
+        err(h(
+            f"{result.carried_audit_rows} audit rows written after the backup was taken were kept",
+            f"保留了备份之后写入的 {result.carried_audit_rows} 条审计记录",
+        ))
 
 
 @backup_app.command("list", help=h("List this database's backups in DIR, oldest first.", "列出目录中该数据库的备份（最早的在前）。"))
@@ -200,5 +201,18 @@ def list_(
 
     st = state()
     db_path = Path(st.db).expanduser() if st.db else storage.default_path()
-    for path in backup.list_backups(directory or backup.default_dir(db_path), db_path):
+    where = directory or backup.default_dir(db_path)
+    if db_path.exists():  # this database's backups: its name and its identity (or none, from older crm)
+        found = backup.list_backups(where, db_path, backup.identity(st.store()))
+    else:
+        found = backup.list_backups(where, db_path)
+    if not db_path.exists():
+        # a lost database is when its backups are needed: list them by name, create nothing
+        if not found:
+            raise storage.missing(db_path)
+        warn(h(
+            f"there is no database at {db_path}; these backups are named like it (crm backup restore FILE --yes)",
+            f"{db_path} 处没有数据库；以下备份与其同名（crm backup restore 文件 --yes）",
+        ))
+    for path in found:
         typer.echo(f"{path}\t{_size(path.stat().st_size)}")

@@ -14,12 +14,16 @@ import typer
 from typer.core import TyperGroup
 
 from .. import i18n
-from ..errors import CrmError, ParseError, ValidationError
+from ..errors import CrmError, ParseError, ValidationError, shorten
 from ..fields import FIELDS, Field
 from ..storage import Store, open_store, translate
 
 LANG = i18n.detect()
 INTERNAL_ERROR = 70  # sysexits.h EX_SOFTWARE: a bug in crm, not in the input
+ERROR_LINE_MAX = 1000
+USAGE_MESSAGE_MAX = 200
+# Click's UsageError, the parent of typer.BadParameter (Typer vendors its own copy of Click).
+_ClickUsageError: type[Exception] = typer.BadParameter.__mro__[1]
 
 
 def h(en: str, zh: str) -> str:
@@ -34,31 +38,19 @@ class State:
     debug: bool = False
     wide: bool = False
     note_identity: bool = False  # set by the root callback for commands that record who acts
+    command: list[str] = field(default_factory=list)  # filled by CrmGroup.resolve_command
     _store: Store | None = field(default=None, repr=False)
 
-    def store(self) -> Store:
+    def store(self, create: bool | None = None) -> Store:
+        """The open database. A missing file is created only by the commands in ``CREATING``
+        (or when ``create`` says so): reads on a wrong path fail with exit 3."""
         if self._store is None:
-            self._store = open_store(self.db)
+            self._store = open_store(self.db, create=command_path() in CREATING if create is None else create)
             for warning in self._store.warnings:
                 warn(warning)
             if self.note_identity:
                 self._note_identity(self._store)
         return self._store
-
-    def existing_store(self) -> Store:
-        """The store, refusing to create a missing database: a report run by cron against a
-        mistyped CRM_DB must fail (exit 3), not find nothing in a new empty file."""
-        if self._store is None:
-            from ..errors import NotFound
-            from ..storage import default_path
-
-            path = Path(self.db).expanduser() if self.db else default_path()
-            if str(path) != ":memory:" and not path.exists():
-                raise NotFound(
-                    f"no database at {path} (check --db / CRM_DB; crm creates one on the first write, e.g. crm add)",
-                    zh=f"{path} 没有数据库（请检查 --db / CRM_DB；第一次写入时才会创建，如 crm add）",
-                )
-        return self.store()
 
     def _note_identity(self, store: Store) -> None:
         """Say once (per process: the root callback makes one State per run) that no user name
@@ -77,6 +69,22 @@ class State:
         if self._store is not None:
             self._store.close()
             self._store = None
+
+
+# The writes that make sense on a new database; every other command on a missing file fails
+# with exit 3 instead of creating an empty one (a cron job with a wrong path must not stay silent).
+CREATING = frozenset({
+    "add", "import file", "demo", "backup restore", "config set", "options add", "options rename",
+    "options retire", "fields add", "view save",
+})
+
+
+COMMAND_KEY = "crm.command"  # in click's ctx.meta (one dict shared by the whole context tree)
+
+
+def command_path() -> str:
+    """The running subcommand's words without the program name: ``import file``, ``config set``."""
+    return " ".join(state().command)
 
 
 _current = State()
@@ -109,7 +117,8 @@ def warn(text: str) -> None:
 
 def error_line(text: str, lang: str) -> str:
     """``Error: …`` / ``错误：…``: what every failed command prints on stderr."""
-    return f"{i18n.message('error', lang)}{'：' if lang == 'zh' else ': '}{text}"
+    # Values are cut where they are quoted (errors.shorten); this bounds whatever slipped through.
+    return f"{i18n.message('error', lang)}{'：' if lang == 'zh' else ': '}{shorten(text, ERROR_LINE_MAX)}"
 
 
 def describe_error(exc: CrmError, lang: str) -> str:
@@ -117,9 +126,9 @@ def describe_error(exc: CrmError, lang: str) -> str:
         from ..fields import BY_KEY
 
         spec = BY_KEY.get(exc.field)
-        name = f"{exc.field} ({spec.label(lang)})" if spec and lang == "zh" else exc.field
+        name = f"{exc.field} ({spec.label(lang)})" if spec and lang == "zh" else shorten(exc.field)
         where = i18n.message("row", lang, row=exc.row) + ": " if exc.row else ""
-        value = "" if exc.value in (None, "") else f" {str(exc.value)!r}"
+        value = "" if exc.value in (None, "") else f" {shorten(exc.value)!r}"
         return f"{where}{name}{value}: {i18n.reason(exc.reason, lang, **exc.details)}"
     missing = getattr(exc, "missing", None)
     if missing:
@@ -133,8 +142,8 @@ def describe_error(exc: CrmError, lang: str) -> str:
 def fold_help_text() -> None:
     """Make help complete at any width. Rich breaks lines only at spaces, and Typer's help tables
     cut what does not fit with an ellipsis: at 80 columns a Chinese sentence (one long "word")
-    and long option names ended in "…". In help tables built through this, every column but the
-    last (option names, types, command names) never wraps, and the last (the help text) folds.
+    and long option names ended in "…". In help tables built through this, every column folds
+    (breaks inside a word) instead.
     Typer has no setting for it, so its table class is swapped, once per process, and only when
     help is printed (importing Rich costs start-up time)."""
     from rich.table import Table
@@ -148,10 +157,8 @@ def fold_help_text() -> None:
 
         def add_row(self, *renderables: Any, **kwargs: Any) -> None:
             super().add_row(*renderables, **kwargs)
-            for column in self.columns[:-1]:
-                column.no_wrap = True
-            if self.columns:
-                self.columns[-1].overflow = "fold"
+            for column in self.columns:
+                column.overflow = "fold"
 
     rich_utils.Table = FoldingTable  # type: ignore[misc]
     # An option's help sits in a Rich Columns (its own grid, which cuts too): the text itself
@@ -171,6 +178,21 @@ def _wants_help(args: list[str]) -> bool:
     return not args or any(a in ("--help", "-h") for a in args)
 
 
+def undecodable_argument(args: Iterable[str]) -> str | None:
+    """The message for the first argument that is not valid UTF-8 (Python hands such bytes over
+    as lone surrogates, which nothing downstream can store or print), or None."""
+    previous = ""
+    for position, arg in enumerate(args, start=1):
+        try:
+            arg.encode("utf-8")
+        except UnicodeEncodeError:
+            shown = shorten(arg.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace"))
+            after = f" (after {previous})" if previous.startswith("-") else ""
+            return i18n.message("argument_not_utf8", LANG, position=position, after=after, value=shown)
+        previous = shorten(arg)
+    return None
+
+
 class CrmGroup(TyperGroup):
     """Turns the project's errors into a message and an exit code; a traceback only with --debug."""
 
@@ -178,15 +200,35 @@ class CrmGroup(TyperGroup):
         fold_help_text()
         super().format_help(ctx, formatter)
 
-    def main(self, args: Any = None, *pargs: Any, **kwargs: Any) -> Any:
+    def resolve_command(self, ctx: Any, args: list[str]) -> Any:
+        name, cmd, rest = super().resolve_command(ctx, args)
+        ctx.meta.setdefault(COMMAND_KEY, []).append(cmd.name if cmd is not None and cmd.name else name)
+        return name, cmd, rest
+
+    def main(self, args: Any = None, *rest: Any, **kwargs: Any) -> Any:
         argv = list(sys.argv[1:] if args is None else args)
+        problem = undecodable_argument(argv)
+        if problem is not None:
+            err(error_line(problem, LANG))
+            sys.exit(2)
         if _wants_help(argv):
             fold_help_text()
-        return super().main(argv, *pargs, **kwargs)
+        return super().main(argv, *rest, **kwargs)
 
     def invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)
+        except _ClickUsageError as exc:
+            # Click quotes the whole value it refused (`--limit` with 5000 digits): cut it.
+            exc.message = shorten(exc.message, USAGE_MESSAGE_MAX)
+            raise
+        except OverflowError:
+            # A number given on the command line beyond what SQLite or a date can hold.
+            st = state(ctx)
+            if st.debug:
+                raise
+            err(error_line(i18n.message("number_too_large", st.lang), st.lang))
+            raise typer.Exit(2) from None
         except CrmError as exc:
             st = state(ctx)
             if st.debug:

@@ -281,7 +281,7 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one function per command
         from .customer_cmds import ALL_COLUMNS
 
         st = state()
-        store = st.existing_store()  # cron: a wrong CRM_DB is an error, not an empty new file
+        store = st.store()
         fmt = check_format(fmt, render.FORMATS)
         boundary = _window(months, days, before)
         filters = _filters(owner=owner, mine=mine, status=status, grade=grade, archived=archived, all_=all_)

@@ -37,9 +37,9 @@ import_app = typer.Typer(
     cls=ImportGroup,
     no_args_is_help=True,
     help=h(
-        "Import customers (or follow-ups) from CSV, TSV, XLSX, JSON or JSONL: crm import FILE|-. "
+        "Import customers (or follow-ups) from CSV, TSV, XLSX, XLS, ODS, JSON, JSONL or vCard: crm import FILE|-. "
         "All-or-nothing unless --skip-invalid. Also: crm import undo BATCH, crm import batches.",
-        "从 CSV、TSV、XLSX、JSON 或 JSONL 导入客户（或跟进记录）：crm import 文件|-。"
+        "从 CSV、TSV、XLSX、XLS、ODS、JSON、JSONL 或 vCard 导入客户（或跟进记录）：crm import 文件|-。"
         "默认全部成功才写入（--skip-invalid 跳过无效行）。另有：crm import undo 批次、crm import batches。",
     ),
 )
@@ -60,8 +60,8 @@ def import_file(
             "--input-format",
             "--from",
             help=h(
-                "csv, tsv, xlsx, json or jsonl (default: from the extension, or sniffed)",
-                "输入格式：csv、tsv、xlsx、json 或 jsonl（默认按扩展名或内容判断）",
+                "csv, tsv, xlsx, xls, ods, json, jsonl or vcf (default: from the content and the extension)",
+                "输入格式：csv、tsv、xlsx、xls、ods、json、jsonl 或 vcf（默认按内容和扩展名判断）",
             ),
         ),
     ] = None,  # noqa: UP045
@@ -84,7 +84,63 @@ def import_file(
     ] = None,  # noqa: UP045
     sheet: Annotated[
         Optional[str],
-        typer.Option("--sheet", help=h("XLSX worksheet (default: the first)", "XLSX 工作表（默认第一个）")),
+        typer.Option(
+            "--sheet", help=h("worksheet of an XLSX/XLS/ODS file (default: the first)", "XLSX/XLS/ODS 工作表（默认第一个）")
+        ),
+    ] = None,  # noqa: UP045
+    no_header: Annotated[
+        Optional[bool],
+        typer.Option(
+            "--no-header",
+            help=h(
+                "the first row is data: columns are named A, B, C and so on as in a spreadsheet",
+                "第一行就是数据：列按电子表格的方式命名为 A、B、C 等",
+            ),
+            show_default=False,
+        ),
+    ] = None,  # noqa: UP045
+    header_row: Annotated[
+        Optional[int],
+        typer.Option(
+            "--header-row",
+            min=1,
+            help=h(
+                "the headers are on row N (a title above them); default: the first non-empty row",
+                "表头在第 N 行（上方有标题）；默认第一个非空行",
+            ),
+        ),
+    ] = None,  # noqa: UP045
+    skip_rows: Annotated[
+        Optional[int],
+        typer.Option(
+            "--skip-rows",
+            min=0,
+            help=h(
+                "skip N rows after the header (a second header, example rows)",
+                "跳过表头后的 N 行（第二行表头、示例行）",
+            ),
+        ),
+    ] = None,  # noqa: UP045
+    where: Annotated[
+        Optional[list[str]],
+        typer.Option(
+            "--where",
+            help=h(
+                "import only the rows where 'Column=value' (or 'Column!=value'); repeatable, all must match",
+                "只导入满足 '列=值'（或 '列!=值'）的行；可重复，须全部满足",
+            ),
+        ),
+    ] = None,  # noqa: UP045
+    drop_invalid_optional: Annotated[
+        Optional[bool],
+        typer.Option(
+            "--drop-invalid-optional",
+            help=h(
+                "drop an invalid value of an optional field (a bad e-mail) with a warning, instead of refusing the row",
+                "可选字段的值无效（如错误的邮箱）时丢弃该值并警告，而不是拒绝整行",
+            ),
+            show_default=False,
+        ),
     ] = None,  # noqa: UP045
     mapping: Annotated[
         Optional[Path],
@@ -180,6 +236,9 @@ def import_file(
             dir_okay=False,
         ),
     ] = None,  # noqa: UP045
+    force: Annotated[
+        bool, typer.Option("--force", help=h("overwrite an existing --rejects file", "覆盖已存在的 --rejects 文件"))
+    ] = False,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", "-n", help=h("validate and report, write nothing", "只校验并报告，不写入"))
     ] = False,
@@ -219,6 +278,12 @@ def import_file(
         encoding=encoding,
         format=input_format,
         delimiter=delimiter,
+        where=list(where or []),
+        sheet=sheet,
+        header_row=header_row,
+        skip_rows=skip_rows,
+        no_header=no_header,
+        drop_invalid_optional=drop_invalid_optional,
     )
     merged = settings_map.merged(cli_map)
     settings = importing.Settings(
@@ -227,6 +292,7 @@ def import_file(
         match=tuple(m.strip().lower() for m in match.split(",") if m.strip()),
         skip_invalid=skip_invalid,
         rejects=rejects,
+        force=force,
         dry_run=dry_run,
         ignore_unknown=ignore_unknown,
         followup_columns=followup_columns,
@@ -235,18 +301,22 @@ def import_file(
         lang=st.lang,
     )
     settings.check()
-    store = st.store()
-    opts = options.load(store)
-    ctx = customers.Context.load(store, "import")
+    # the file first: a missing or unreadable one must not create an empty database
     source = readers.open_source(
         path,
         fmt=merged.format,
         encoding=merged.encoding,
         delimiter=merged.delimiter,
-        sheet=sheet,
+        sheet=merged.sheet,
         stdin=sys.stdin.buffer if path == "-" else None,
+        layout=readers.Layout(
+            no_header=bool(merged.no_header), header_row=merged.header_row, skip_rows=merged.skip_rows or 0
+        ),
     )
     try:
+        store = st.store()
+        opts = options.load(store)
+        ctx = customers.Context.load(store, "import")
         with _progress() as tick:
             summary = importing.run_import(store, source, settings, ctx, opts, progress=tick)
     except importing.ImportFailed as exc:
@@ -330,8 +400,8 @@ def _report(summary: Any, fmt: str, lang: str, *, failed: bool) -> None:
 @import_app.command(
     "undo",
     help=h(
-        "Undo an import batch: remove the customers and follow-ups it added, revert what it updated.",
-        "撤销一个导入批次：删除其新增的客户和跟进记录，还原其更新的内容。",
+        "Undo an import batch: remove the customers and follow-ups it added, revert what it updated (asks first; --yes to skip).",
+        "撤销一个导入批次：删除其新增的客户和跟进记录，还原其更新的内容（会先确认；--yes 跳过确认）。",
     ),
 )
 def import_undo(
@@ -341,11 +411,32 @@ def import_undo(
     force: Annotated[
         bool, typer.Option("--force", help=h("undo even if records were changed since", "即使记录之后被修改过也撤销"))
     ] = False,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help=h("do not ask (for scripts)", "不确认直接撤销（用于脚本）"))] = False,
 ) -> None:
-    from .. import customers, importing
+    from .. import customers, i18n, importing
+    from ..errors import Conflict
+    from .common import stdin_is_terminal
 
     st = state()
     store = st.store()
+    info = importing.batch(store, batch)
+    if info["undone_at"]:
+        raise Conflict(f"import batch {batch} was already undone at {info['undone_at']}",
+                       zh=f"导入批次 {batch} 已于 {info['undone_at']} 撤销")
+    if not yes:
+        # As crm delete and crm backup restore: a person confirms, a script says --yes.
+        if not stdin_is_terminal():
+            raise UsageError("refusing to undo an import without --yes when not on a terminal",
+                             zh="非终端环境下撤销导入需要 --yes")
+        question = i18n.pick(st.lang,
+            f"Undo batch {batch} ({info['source']}, {info['started_at']}): remove the {info['added']} customers or "
+            f"follow-ups it added and revert its {info['updated']} updates?",
+            f"撤销批次 {batch}（{info['source']}，{info['started_at']}）：删除其新增的 {info['added']} 个客户或跟进记录，"
+            f"还原其 {info['updated']} 处更新？",
+        )
+        if not typer.confirm(question, err=True):
+            err(i18n.message("aborted", st.lang))
+            raise typer.Exit(1)
     ctx = customers.Context.load(store, "import undo")
     result = importing.undo(store, batch, ctx, force=force)
     typer.echo(
@@ -408,14 +499,16 @@ def register(app: typer.Typer) -> None:
                 "--out",
                 "-o",
                 help=h(
-                    "output file (default: stdout); the extension picks the format",
-                    "输出文件（默认标准输出）；扩展名决定格式",
+                    "output file (default: stdout); the extension picks the format; never overwritten without --force",
+                    "输出文件（默认标准输出）；扩展名决定格式；没有 --force 不会覆盖已有文件",
                 ),
             ),
         ] = None,  # noqa: UP045
         fmt: Annotated[
             Optional[str],
-            typer.Option("--format", "-f", help=h("csv, tsv, xlsx, json or jsonl", "csv、tsv、xlsx、json 或 jsonl")),
+            typer.Option(
+                "--format", "-f", help=h("csv, tsv, xlsx, json, jsonl or vcf", "csv、tsv、xlsx、json、jsonl 或 vcf")
+            ),
         ] = None,  # noqa: UP045
         excel: Annotated[
             bool,
@@ -491,6 +584,9 @@ def register(app: typer.Typer) -> None:
             typer.Option("--sort", "-s", help=h("sort field (-field: descending)", "排序字段（-字段 为降序）")),
         ] = None,  # noqa: UP045
         reveal: RevealOpt = False,
+        force: Annotated[
+            bool, typer.Option("--force", help=h("overwrite an existing --out file", "覆盖已存在的 --out 文件"))
+        ] = False,
     ) -> None:
         from .. import exporting, options, query
         from .customer_cmds import build_filters
@@ -533,11 +629,12 @@ def register(app: typer.Typer) -> None:
         opts = options.load(store)
         order = query.parse_sort(sort or [])
         if out and out != "-":
-            handle = exporting.open_private(out, binary=kind == "xlsx")
-            try:
+            from .. import outputs
+
+            with outputs.private_output(
+                out, force=force, protect=outputs.protected(store.path), binary=kind == "xlsx"
+            ) as handle:
                 n = exporting.export(store, filters, settings, handle, opts, order)
-            finally:
-                handle.close()
             what = h("follow-ups", "跟进记录") if followups else h("customers", "客户")
             err(h(f"Exported {n} {what} to {out}", f"已导出 {n} 条{what}到 {out}"))
         else:

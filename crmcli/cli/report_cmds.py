@@ -247,5 +247,7 @@ def monthly(
     if target is None:
         sys.stdout.write(monthly_mod.to_markdown(report, st.lang))
         return
-    monthly_mod.write(report, target, lang=st.lang, force=force)
+    from .. import outputs
+
+    monthly_mod.write(report, target, lang=st.lang, force=force, protect=outputs.protected(store.path))
     err(h(f"Wrote {target}", f"已写入 {target}"))
