@@ -37,7 +37,8 @@ def options_list(
     fmt = check_format(fmt, ("table", "json", "jsonl", "csv", "tsv"))
     opts = load(st.store())
     if field and field not in opts.by_field:
-        raise UsageError(f"no option list for field {field!r}; lists: {', '.join(opts.fields())}")
+        lists = ", ".join(opts.fields())
+        raise UsageError(f"no option list for field {field!r}; lists: {lists}", zh=f"字段 {field!r} 没有选项列表；可用：{lists}")
     rows = [
         {"field": o.field, "code": o.code, "label_zh": o.label_zh, "label_en": o.label_en, "position": o.position, "retired": o.retired}
         for f in ([field] if field else opts.fields())

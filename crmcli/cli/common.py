@@ -106,6 +106,27 @@ def stdin_is_terminal() -> bool:
     return sys.stdin.isatty()
 
 
+YES = frozenset({"y", "yes", "是", "是的", "好", "对", "确定"})
+NO = frozenset({"n", "no", "否", "不", "不是", "取消"})
+
+
+def confirm(question: str, *, default: bool = False) -> bool:
+    """A [y/N] question that also takes 是/否 (Click's own accepts only y/yes/n/no). Asked on
+    stderr: stdout stays data. Ctrl-C/Ctrl-D raise Abort (exit 130 via CrmGroup)."""
+    lang = state().lang
+    suffix = " [Y/n]" if default else " [y/N]"
+    while True:
+        answer = typer.prompt(question + suffix, default="", show_default=False, err=True, prompt_suffix=" ")
+        word = answer.strip().lower()
+        if not word:
+            return default
+        if word in YES:
+            return True
+        if word in NO:
+            return False
+        err("请回答 是/否（y/n）" if lang == "zh" else "please answer y or n (是/否)")
+
+
 def err(text: str) -> None:
     sys.stderr.write(text + "\n")
     sys.stderr.flush()
@@ -174,6 +195,48 @@ def fold_help_text() -> None:
     rich_utils._make_rich_text = make
 
 
+# Click's usage errors, in Chinese (the message is built by Click in English; these patterns
+# cover what crm's users meet: a mistyped command or option, a missing or extra argument).
+CLICK_ZH: tuple[tuple[str, str], ...] = (
+    (r"No such command '(.+?)'\.", r"没有命令 '\1'。"),
+    (r"\s*Did you mean '(.+?)'\?", r"你是想用 '\1' 吗？"),
+    (r"No such option: (\S+)", r"没有选项：\1"),
+    (r"\s*\(Possible options: (.+?)\)", r"（可能的选项：\1）"),
+    (r"\s*Did you mean (\S+)\?", r"你是想用 \1 吗？"),
+    (r"Missing argument '(.+?)'\.", r"缺少参数 '\1'。"),
+    (r"Missing option '(.+?)'\.", r"缺少选项 '\1'。"),
+    (r"Missing command\.", r"缺少命令。"),
+    (r"Option '(.+?)' requires an argument\.", r"选项 '\1' 需要一个值。"),
+    (r"Option '(.+?)' requires (\d+) arguments\.", r"选项 '\1' 需要 \2 个值。"),
+    (r"Got unexpected extra arguments?(?:\(s\))? \((.+?)\)", r"多余的参数（\1）"),
+    (r"Invalid value for '(.+?)': ", r"'\1' 的值无效："),
+    (r"'(.+?)' is not a valid int(?:eger)?(?: range)?\.", r"'\1' 不是有效的整数。"),
+    (r"'(.+?)' is not a valid float( range)?\.", r"'\1' 不是有效的数字。"),
+    (r"(.+?) is not in the range (.+?)\.", r"\1 不在范围 \2 内。"),
+    (r"'(.+?)' is not one of (.+?)\.", r"'\1' 不是可选值之一：\2。"),
+    (r"'(.+?)' is not a valid boolean\.", r"'\1' 不是有效的布尔值。"),
+)
+
+
+def click_message_zh(text: str) -> str:
+    import re
+
+    for pattern, replacement in CLICK_ZH:
+        text = re.sub(pattern, replacement, text)
+    return text
+
+
+def click_error_zh(exc: Any) -> None:
+    """What Typer prints for a usage error, in Chinese and without a Rich panel."""
+    ctx = getattr(exc, "ctx", None)
+    if ctx is not None:
+        usage = ctx.get_usage().replace("Usage: ", "用法：", 1)
+        err(usage)
+        if ctx.command.get_help_option(ctx) is not None:
+            err(f"试试 '{ctx.command_path} {ctx.help_option_names[0]}' 查看帮助。")
+    err(error_line(click_message_zh(exc.format_message()), "zh"))
+
+
 def _wants_help(args: list[str]) -> bool:
     return not args or any(a in ("--help", "-h") for a in args)
 
@@ -213,7 +276,19 @@ class CrmGroup(TyperGroup):
             sys.exit(2)
         if _wants_help(argv):
             fold_help_text()
-        return super().main(argv, *rest, **kwargs)
+        if i18n.detect(argv=["crm", *argv]) != "zh" or not kwargs.get("standalone_mode", True):
+            return super().main(argv, *rest, **kwargs)
+        # Chinese: Click's own usage errors (Usage, Try, No such command…) are printed here, in
+        # Chinese, instead of by Typer in English.
+        from typer._click.exceptions import UsageError as ClickUsageError
+
+        kwargs["standalone_mode"] = False
+        try:
+            rv = super().main(argv, *rest, **kwargs)
+        except ClickUsageError as exc:
+            click_error_zh(exc)
+            sys.exit(exc.exit_code)
+        sys.exit(rv if isinstance(rv, int) else 0)
 
     def invoke(self, ctx: Any) -> Any:
         try:

@@ -15,6 +15,7 @@ from .common import (
     WideOpt,
     check_format,
     complete_ids,
+    confirm,
     emit_records,
     err,
     h,
@@ -258,7 +259,7 @@ def register(app: typer.Typer) -> None:
         if not yes:
             if not _interactive():
                 raise UsageError(h("refusing to delete without --yes when not on a terminal", "非终端环境下删除需要 --yes"))
-            if not typer.confirm(i18n.message("delete_confirm", st.lang, id=record["id"], name=record["name"])):
+            if not confirm(i18n.message("delete_confirm", st.lang, id=record["id"], name=record["name"])):
                 err(i18n.message("aborted", st.lang))
                 raise typer.Exit(1)
         customers.delete(store, record["id"], customers.Context.load(store, "delete"))

@@ -49,6 +49,15 @@ EXTRA_HEADERS = {
 }
 
 
+# The history table's type column, shown in the interface language (machine formats keep the code).
+HISTORY_TYPES = {
+    "followup": ("follow-up", "跟进"), "status": ("status", "状态"), "created": ("created", "创建"),
+    "edit": ("edit", "修改"), "grade": ("grade", "评级"), "archived": ("archived", "归档"),
+    "restored": ("restored", "恢复"), "import": ("import", "导入"), "reveal": ("reveal", "查看号码"),
+    "deleted": ("deleted", "删除"), "merged": ("merged", "合并"),
+}
+
+
 def _t(en: str, zh: str) -> str:
     return zh if state().lang == "zh" else en
 
@@ -246,8 +255,12 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one function per command
         if limit:
             entries = entries[:limit]
         if fmt == "table":
-            rows = ({"when": e["when"].replace("T", " ").rstrip("Z"), "kind": e["type"], "by": e["by"] or "",
-                     "summary": e["summary"]} for e in entries)
+            def word(code: str) -> str:
+                return _t(*HISTORY_TYPES.get(code, (code, code)))
+
+            rows = ({"when": e["when"].replace("T", " ").rstrip("Z"), "kind": word(e["type"]), "by": e["by"] or "",
+                     # "created", "archived"…: the summary is the type's own word
+                     "summary": word(e["summary"]) if e["summary"] == e["type"] else e["summary"]} for e in entries)
             show_table(rows, _columns(["when", "kind", "by", "summary"], st.lang),
                          title=f"{record['id']}  {record['name']}")
         else:

@@ -434,7 +434,9 @@ def import_undo(
             f"撤销批次 {batch}（{info['source']}，{info['started_at']}）：删除其新增的 {info['added']} 个客户或跟进记录，"
             f"还原其 {info['updated']} 处更新？",
         )
-        if not typer.confirm(question, err=True):
+        from .common import confirm
+
+        if not confirm(question):
             err(i18n.message("aborted", st.lang))
             raise typer.Exit(1)
     ctx = customers.Context.load(store, "import undo")
