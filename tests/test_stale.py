@@ -164,7 +164,7 @@ def test_every_format(crm, add):
     table = crm("stale")
     assert "上海明达制造有限公司" in table.stdout and "166" in table.stdout
     assert "\x1b" not in table.stdout
-    assert "1 stale customers" in table.stderr
+    assert "1 stale customer:" in table.stderr
     assert crm("stale", "-f", "xml").exit_code == 2
 
 

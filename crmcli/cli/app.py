@@ -23,6 +23,7 @@ app = LazyTyper(
         "Customer management for the terminal: one SQLite file, for salespeople, cron jobs and scripts.",
         "终端里的客户管理工具：一个 SQLite 文件，服务于销售、定时任务和脚本。",
     ),
+    epilog=h("New here? try: crm demo", "第一次使用？试试：crm demo"),
 )
 
 

@@ -34,6 +34,7 @@ EXTRA_HEADERS = {
     "days_inactive": ("Days inactive", "未联系天数"),
     "days_since_contact": ("Days since contact", "距上次联系天数"),
     "days_overdue": ("Days overdue", "逾期天数"),
+    "due": ("Due", "到期"),
     "score": ("Score", "优先分"),
     "rank": ("#", "#"),
     "how": ("How the score was made", "分数构成"),
@@ -56,6 +57,23 @@ HISTORY_TYPES = {
     "restored": ("restored", "恢复"), "import": ("import", "导入"), "reveal": ("reveal", "查看号码"),
     "deleted": ("deleted", "删除"), "merged": ("merged", "合并"),
 }
+
+
+def _customers(n: int) -> str:
+    """``1 customer``, ``2 customers`` (Chinese needs no plural)."""
+    return f"{n} customer" if n == 1 else f"{n} customers"
+
+
+def _due_text(days_overdue: int | None) -> str:
+    """A next step's due date relative to today, never as negative days overdue."""
+    if days_overdue is None:
+        return ""
+    if days_overdue == 0:
+        return _t("today", "今天")
+    n = abs(days_overdue)
+    if days_overdue > 0:
+        return _t(f"{n} day overdue" if n == 1 else f"{n} days overdue", f"逾期 {n} 天")
+    return _t(f"in {n} day" if n == 1 else f"in {n} days", f"{n} 天后")
 
 
 def _t(en: str, zh: str) -> str:
@@ -331,7 +349,7 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one function per command
 
                 n = _emit(chained(), fmt, keys, keys, options.load(store), reveal, extra)
                 if fmt == "table":
-                    err(_t(f"{n} stale customers: no contact since before {boundary}.",
+                    err(_t(f"{n} stale customer{'' if n == 1 else 's'}: no contact since before {boundary}.",
                            f"{n} 个过期客户：{boundary} 之前最后联系。"))
         if exit_code and n:
             raise typer.Exit(1)
@@ -373,14 +391,26 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one function per command
         for rec in plan.priority:
             rec["how"] = agenda.explain_text(rec["explain"])
         if fmt == "table":
-            due_keys = ["id", "name", "contact", "phone", "owner", "next_date", "days_overdue", "next_step"]
+            due_keys = ["id", "name", "contact", "phone", "owner", "next_date", "due", "next_step"]
             rank_keys = ["rank", "score", "id", "name", "status", "grade", "owner", "last_contact",
                          "days_since_contact", "next_date"] + (["how"] if explain else [])
-            extra = ("last_contact", "days_overdue", "days_since_contact", "score", "rank", "how")
+            extra = ("last_contact", "days_overdue", "due", "days_since_contact", "score", "rank", "how")
             today = clock.today()
+            for rec in plan.due:
+                rec["due"] = _due_text(rec.get("days_overdue"))
+            for rec in plan.priority:
+                if isinstance(rec.get("score"), (int, float)):
+                    rec["score"] = f"{rec['score']:.2f}"  # one precision for every score shown
+            if ahead:
+                from datetime import timedelta
+
+                end = today + timedelta(days=ahead)
+                title = _t(f"Next steps overdue or due by {end} (today and the next {ahead} days)",
+                           f"已逾期或在 {end} 前到期的下一步（今天及之后 {ahead} 天）")
+            else:
+                title = _t(f"Next steps due by {today}", f"截至 {today} 到期的下一步")
             if plan.due:
-                _emit(plan.due, fmt, due_keys, due_keys, opts, reveal, extra,
-                      title=_t(f"Next steps due by {today}", f"截至 {today} 到期的下一步"))
+                _emit(plan.due, fmt, due_keys, due_keys, opts, reveal, extra, title=title)
             else:
                 err(_t("No next steps due.", "没有到期的下一步。"))
             if plan.priority:
@@ -495,10 +525,10 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one function per command
                           "status": opts.label("status", r["status"], st.lang)} for r in rows)
                 show_table(shown, _columns(keys, st.lang))
             if dry_run:
-                err(_t(f"{len(rows)} customers would be archived (dry run; nothing changed).",
+                err(_t(f"{_customers(len(rows))} would be archived (dry run; nothing changed).",
                        f"将归档 {len(rows)} 个客户（演练，未做任何更改）。"))
             else:
-                err(_t(f"Archived {len(rows)} customers; crm list --archived shows them, crm restore ID brings one back.",
+                err(_t(f"Archived {_customers(len(rows))}; crm list --archived shows them, crm restore ID brings one back.",
                        f"已归档 {len(rows)} 个客户；crm list --archived 可查看，crm restore ID 可恢复。"))
         else:
             render.write_machine(rows, fmt, sys.stdout, keys=keys)
