@@ -59,3 +59,23 @@ def test_scores_are_shown_with_one_precision(crm, add):
 def test_crm_alone_ends_with_try_crm_demo(crm):
     result = crm()
     assert result.output.rstrip().splitlines()[-1].strip() == "New here? try: crm demo"
+
+
+def test_history_times_are_local_and_the_zone_is_named(crm, add, isolated_env, monkeypatch):
+    import time
+
+    cid = add()
+    stamp = sqlite3.connect(isolated_env).execute("SELECT at FROM status_changes WHERE customer_id = ?", (cid,)).fetchone()[0]
+    monkeypatch.setenv("TZ", "Asia/Shanghai")
+    time.tzset()
+    try:
+        out = crm.ok("history", cid)
+    finally:
+        monkeypatch.delenv("TZ")
+        time.tzset()
+    from datetime import datetime, timedelta
+
+    utc = datetime.fromisoformat(stamp.replace("Z", ""))
+    assert (utc + timedelta(hours=8)).strftime("%Y-%m-%d %H:%M:%S") in out
+    assert "UTC+08:00 CST" in out
+    assert stamp.replace("T", " ").rstrip("Z") not in out

@@ -59,6 +59,29 @@ HISTORY_TYPES = {
 }
 
 
+def _local_time(stamp: str) -> str:
+    """A stored UTC timestamp (``2024-06-15T02:21:49Z``) in local time; a plain date as it is
+    (a follow-up's date is already a local calendar date)."""
+    from datetime import datetime
+
+    if "T" not in stamp:
+        return stamp
+    try:
+        moment = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+    except ValueError:
+        return stamp.replace("T", " ").rstrip("Z")
+    return moment.astimezone().strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _local_zone() -> str:
+    """The local zone as history's header names it: ``UTC+08:00 CST``."""
+    from datetime import datetime
+
+    now = datetime.now().astimezone()
+    offset = now.strftime("%z")
+    return f"UTC{offset[:3]}:{offset[3:]} {now.tzname()}".strip()
+
+
 def _customers(n: int) -> str:
     """``1 customer``, ``2 customers`` (Chinese needs no plural)."""
     return f"{n} customer" if n == 1 else f"{n} customers"
@@ -276,11 +299,13 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one function per command
             def word(code: str) -> str:
                 return _t(*HISTORY_TYPES.get(code, (code, code)))
 
-            rows = ({"when": e["when"].replace("T", " ").rstrip("Z"), "kind": word(e["type"]), "by": e["by"] or "",
+            zone = _local_zone()
+            rows = ({"when": _local_time(e["when"]), "kind": word(e["type"]), "by": e["by"] or "",
                      # "created", "archived"…: the summary is the type's own word
                      "summary": word(e["summary"]) if e["summary"] == e["type"] else e["summary"]} for e in entries)
-            show_table(rows, _columns(["when", "kind", "by", "summary"], st.lang),
-                         title=f"{record['id']}  {record['name']}")
+            cols = _columns(["when", "kind", "by", "summary"], st.lang)
+            cols[0] = render.Column("when", f"{cols[0].header} ({zone})")
+            show_table(rows, cols, title=f"{record['id']}  {record['name']}")
         else:
             render.write_machine(entries, fmt, sys.stdout, keys=list(followups.HISTORY_COLUMNS))
 
