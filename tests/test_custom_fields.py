@@ -254,10 +254,10 @@ def test_library_sees_custom_fields_without_the_cli(crm, add, fields, isolated_e
 
 
 @pytest.mark.parametrize("key", ["null", "in", "primary", "select", "true", "key", "total", "status_label"])
-def test_reserved_words_are_refused_up_front_and_change_nothing(crm, isolated_env, key):
+def test_reserved_words_are_refused_up_front_and_change_nothing(crm, empty_db, key):
     import sqlite3
 
-    crm.ok("fields", "list")
+    isolated_env = empty_db
     before = sqlite3.connect(isolated_env).execute("SELECT name, sql FROM sqlite_master ORDER BY name").fetchall()
     result = crm("fields", "add", key, "--type", "integer", "--label-zh", "某字段", "--label-en", "Some field")
     assert result.exit_code == 2, result.stderr

@@ -21,7 +21,6 @@ TYPES = ("text", "integer", "decimal", "date", "choice")
 
 @pytest.fixture
 def many(crm, isolated_env: Path) -> list[str]:
-    crm.ok("config", "list")  # create the database
     with open_store(isolated_env) as store:
         for i in range(N_FIELDS):
             kind = TYPES[i % 5]
