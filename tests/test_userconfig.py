@@ -26,6 +26,11 @@ def test_conftest_points_the_file_into_tmp_path(tmp_path):
     assert not userconfig.path().exists()
 
 
+@pytest.fixture(autouse=True)
+def no_user_variable(monkeypatch):
+    monkeypatch.delenv("CRM_USER", raising=False)
+
+
 def test_set_get_unset_list(crm):
     crm.ok("config", "--user", "set", "user", "张经理")
     crm.ok("config", "--user", "set", "phone-region", "us")
