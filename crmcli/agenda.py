@@ -102,7 +102,8 @@ def stale_json(
     today: date | None = None,
     include_lost: bool = False,
     limit: int | None = None,
-) -> Iterator[str]:
+    with_ids: bool = False,
+) -> Iterator[Any]:
     """The same customers as :func:`stale`, each already a JSON object built by SQLite."""
     from . import jsonsql
 
@@ -111,9 +112,11 @@ def stale_json(
     fields = [k for k in keys if k not in ("last_contact", "days_inactive")]
     select = jsonsql.customer_object(fields, lang, reveal, extra=extras)
     select_params: list[object] = [(today or clock.today()).isoformat()] if "days_inactive" in keys else []
+    if with_ids:  # (id, object) pairs, for a reveal that records what it shows
+        select = "customers.id, " + select
     sql, params = _stale_sql(select, select_params, filters, boundary, include_lost, limit)
     for row in conn.execute(sql, params):
-        yield row[0]
+        yield row if with_ids else row[0]
 
 
 def count_stale(conn: sqlite3.Connection, filters: Filters, boundary: date, *, include_lost: bool = False) -> int:

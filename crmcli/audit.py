@@ -3,33 +3,112 @@
 Field changes are written by :func:`crmcli.customers.update` (one ``audit_log`` row per changed
 field). A ``--reveal`` writes one row per customer whose phone was shown unmasked, with field
 ``*`` and new value ``revealed`` (like ``created`` and ``deleted``), so ``crm history ID`` lists it.
-The rows are written *before* anything is shown: a reveal that cannot be recorded (a read-only
-database, say) fails instead of showing the numbers unrecorded.
+
+Every command that reveals (show, list, search, stale, today, export, history) goes through
+:func:`reveal`, which records exactly the rows it passes on, taken from the one result set that is
+displayed, and records each chunk *before* passing any of its rows on. Auditing one query and then
+showing a second one (as crm did) lets a customer added in between be shown unmasked unrecorded;
+a reveal that cannot be recorded (a read-only database, say) fails instead of showing the numbers.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import sqlite3
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import Any, TypeVar
 
 from . import clock, config
-from .storage import Store
+from .storage import BUSY_TIMEOUT_MS, Store, translate
 
 REVEALED = "revealed"
+CHUNK = 500
+"""Rows recorded per audit transaction: memory stays flat for an export of any size."""
+
+T = TypeVar("T")
 
 
-def record_reveal(store: Store, customer_ids: Iterable[str], command: str, *, user: str | None = None) -> int:
-    """Record that ``command`` showed these customers' phones unmasked. Returns the rows written."""
-    ids = list(dict.fromkeys(customer_ids))
-    if not ids:
-        return 0
+def _customer_id(row: Any) -> str:
+    return str(row["id"]) if isinstance(row, Mapping) else str(row)
+
+
+def reveal(
+    store: Store,
+    rows: Iterable[T],
+    command: str,
+    *,
+    id_of: Callable[[T], str] = _customer_id,
+    user: str | None = None,
+    chunk: int = CHUNK,
+) -> Iterator[T]:
+    """Pass ``rows`` on, recording each row's customer as revealed by ``command`` first.
+
+    ``rows`` may be a live cursor over ``store.conn``: the audit rows are written on a second
+    connection, so the cursor keeps its snapshot and what is shown is exactly what is recorded,
+    however many writers commit meanwhile. A customer twice in one chunk is recorded once (a
+    listing holds each customer once; ``today`` passes its two sections as one chunk).
+    """
     who = user or clock.current_user(config.all_values(store).get("user", ""))
+    batch: list[T] = []
+    writer: Store | None = None
+    try:
+        for row in rows:
+            batch.append(row)
+            if len(batch) >= chunk:
+                writer = _record(store, writer, batch, id_of, command, who)
+                yield from batch
+                batch = []
+        if batch:
+            writer = _record(store, writer, batch, id_of, command, who)
+            yield from batch
+    finally:
+        if writer is not None and writer is not store:
+            writer.close()
+
+
+def _record(
+    store: Store,
+    writer: Store | None,
+    batch: list[T],
+    id_of: Callable[[T], str],
+    command: str,
+    who: str,
+) -> Store:
+    ids = list(dict.fromkeys(id_of(row) for row in batch))
+    if writer is None:
+        writer = _writer(store)
+    if not ids:
+        return writer
     stamp = clock.now_utc()
-    with store.write() as conn:
-        conn.executemany(
-            "INSERT INTO audit_log (customer_id, at, by, command, field, old, new) VALUES (?, ?, ?, ?, '*', NULL, ?)",
-            ((cid, stamp, who, command, REVEALED) for cid in ids),
-        )
-    return len(ids)
+    try:
+        with writer.write() as conn:
+            conn.executemany(
+                "INSERT INTO audit_log (customer_id, at, by, command, field, old, new) "
+                "VALUES (?, ?, ?, ?, '*', NULL, ?)",
+                ((cid, stamp, who, command, REVEALED) for cid in ids),
+            )
+    except sqlite3.Error as exc:
+        raise translate(exc) from exc
+    return writer
+
+
+def _writer(store: Store) -> Store:
+    """A second connection for the audit rows, so that a cursor open on ``store.conn`` (the rows
+    being shown) is never asked to become a write transaction on a snapshot others have moved
+    past. An in-memory database has no second connection: its rows are written on its own."""
+    if str(store.path) == ":memory:":
+        return store
+    try:
+        conn = sqlite3.connect(store.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    except sqlite3.Error as exc:
+        raise translate(exc) from exc
+    return Store(conn, store.path)
+
+
+def reveal_one(store: Store, customer_id: str, command: str, *, user: str | None = None) -> None:
+    """Record that ``command`` is about to show one customer's phone unmasked (show, history)."""
+    for _ in reveal(store, [customer_id], command, user=user):
+        pass
 
 
 def reveals(store: Store, customer_id: str) -> list[tuple[str, str, str]]:

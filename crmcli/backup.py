@@ -8,7 +8,7 @@ only in a private 0700 directory under ``$TMPDIR``, removed in ``finally``; the 
 only ever sees ciphertext. Leftovers of killed runs are swept by the next run.
 
 Names carry the database's name, the UTC time and the database's identity (a random id made once
-by migration 010 and kept in ``config``), ``crm-20240615T020000Z-0123456789abcdef.db`` (``.db.age``
+by migration 010 and kept in the ``meta`` table), ``crm-20240615T020000Z-0123456789abcdef.db`` (``.db.age``
 when encrypted): they sort by time, and ``--keep N`` rotates only the backups of the same
 database, even when two databases called ``crm.db`` share a directory. Passphrases come from a
 file or the ``CRM_BACKUP_PASSPHRASE`` environment variable, never from the command line (where
@@ -221,7 +221,7 @@ def _identities(paths: Sequence[Path]) -> list[Any]:
 
 # ---------------------------------------------------------------------------- files, names, identity
 
-ID_KEY = "db-id"  # a row of ``config`` written by migration 010 (not a setting: crm config never shows it)
+ID_KEY = "db-id"  # a row of the ``meta`` table, made by migration 010
 _ID_RE = re.compile(r"^[0-9a-f]{16}$")
 # temporary files of crm versions before 0.2 (.NAME.PID.tmp, .NAME.PID.age.tmp)
 _LEGACY_TMP_RE = re.compile(r"^\..+\.db(?:\.age)?\.(\d+)(?:\.age)?\.tmp$")
@@ -229,16 +229,16 @@ _LEGACY_TMP_RE = re.compile(r"^\..+\.db(?:\.age)?\.(\d+)(?:\.age)?\.tmp$")
 
 def identity(store: Store) -> str:
     """This database's identity: 16 hex digits made once, at random, and kept in the database."""
-    row = store.conn.execute("SELECT value FROM config WHERE key = ?", (ID_KEY,)).fetchone()
+    row = store.conn.execute("SELECT value FROM meta WHERE key = ?", (ID_KEY,)).fetchone()
     if row and _ID_RE.match(row[0]):
         return str(row[0])
     with store.write() as conn:  # a database from before migration 010 that lost its row
         conn.execute(
-            "INSERT INTO config (key, value) VALUES (?, lower(hex(randomblob(8)))) "
+            "INSERT INTO meta (key, value) VALUES (?, lower(hex(randomblob(8)))) "
             "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
             (ID_KEY,),
         )
-    return str(store.conn.execute("SELECT value FROM config WHERE key = ?", (ID_KEY,)).fetchone()[0])
+    return str(store.conn.execute("SELECT value FROM meta WHERE key = ?", (ID_KEY,)).fetchone()[0])
 
 
 def default_dir(db_path: Path) -> Path:

@@ -179,8 +179,7 @@ def _usable(store: Store, setting: Setting, value: object) -> str:
     """The stored value when it passes the setting's check, else the default, with a warning."""
     if isinstance(value, str):
         try:
-            setting.check(value, store.conn)
-            return value
+            return setting.check(value, store.conn)  # normalised, as set_value would store it
         except CrmError:
             pass
     from . import i18n

@@ -124,6 +124,18 @@ def check_key(conn: sqlite3.Connection, key: str) -> str:
             f"{key!r} is already a field or column of customers; choose another key",
             zh=f"{key!r} 已是 customers 的字段或列；请换一个字段键",
         )
+    # The key is also an import header: it must not be another field's spelling there
+    # (customer_name would capture the "Customer name" column of the built-in name).
+    owner = _builtin_aliases().get(header_key(key))
+    if owner is None:
+        owner = next(
+            (o.key for o in _rows(conn) if header_key(key) in (header_key(o.label_zh), header_key(o.label_en))), None
+        )
+    if owner is not None:
+        raise Conflict(
+            f"{key!r} already names the field {owner!r} as an import header; choose another key",
+            zh=f"{key!r} 在导入表头中已表示字段 {owner!r}；请换一个字段键",
+        )
     return key
 
 

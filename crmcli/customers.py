@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import clock, config, ids, parsing
+from . import clock, config, ids, parsing, textsafe
 from .errors import Conflict, DuplicateValue, NotFound, ParseError, UsageError, ValidationError
 from .fields import BY_KEY, FIELDS, REQUIRED, SEED_KEYS
 from .options import OptionSet
@@ -56,6 +56,8 @@ def clean_value(key: str, raw: object, options: OptionSet, *, allow_retired: boo
     if text == "":
         return None
     try:
+        # Escape codes and bidi overrides would reach the terminal of whoever lists this customer.
+        textsafe.check(text, multiline=spec.kind == "longtext")
         if spec.required:
             parsing.check_not_placeholder(text)
         if spec.kind == "choice":

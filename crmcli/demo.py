@@ -2,7 +2,7 @@
 
 ``crm demo`` (re)creates its database from scratch, so it must never delete anyone's data: it
 only replaces a file that does not exist yet or that an earlier demo made, which it marks with
-the ``demo`` row of the ``config`` table.
+the ``demo`` row of its ``meta`` table.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from pathlib import Path
 from . import clock
 from .errors import Conflict
 
-DEMO_KEY = "demo"  # a row of ``config`` (not a setting: crm config never shows or changes it)
+DEMO_KEY = "demo"  # a row of the ``meta`` table (facts about the database, not settings)
 SIDECARS = ("-wal", "-shm", "-journal")
 
 # name, industry, type, contact, title, phone, email, address, source, needs, owner, status, product, amount, notes, days ago
@@ -52,8 +52,8 @@ def is_demo(path: Path) -> bool:
     except sqlite3.Error:
         return False
     try:
-        row = conn.execute("SELECT value FROM config WHERE key = ?", (DEMO_KEY,)).fetchone()
-    except sqlite3.Error:  # not SQLite, or SQLite without crm's config table
+        row = conn.execute("SELECT value FROM meta WHERE key = ?", (DEMO_KEY,)).fetchone()
+    except sqlite3.Error:  # not SQLite, or SQLite without crm's meta table
         return False
     finally:
         conn.close()
@@ -85,6 +85,6 @@ def prepare(path: Path) -> None:
 def mark(conn: sqlite3.Connection) -> None:
     """Mark the database as a demo's, inside the caller's write transaction."""
     conn.execute(
-        "INSERT INTO config (key, value) VALUES (?, '1') ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        "INSERT INTO meta (key, value) VALUES (?, '1') ON CONFLICT(key) DO UPDATE SET value = excluded.value",
         (DEMO_KEY,),
     )

@@ -24,7 +24,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any
 
-from . import clock, config, parsing
+from . import parsing
 from .customers import PORTABLE_COLUMNS, columns
 from .errors import UsageError
 from .fields import BY_KEY, custom_keys
@@ -32,10 +32,10 @@ from .importing import FOLLOWUP_KEYS, FOLLOWUP_LABELS
 from .options import OptionSet
 from .query import Filters, order_by
 from .storage import Store
+from .textsafe import FORMULA_START, csv_cell, neutralise  # noqa: F401 - shared with every CSV listing
 
 FORMATS = ("csv", "tsv", "xlsx", "json", "jsonl", "vcf")
 EXPORT_COLUMNS = PORTABLE_COLUMNS
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 LOST_FILL = "FFC7CE"
 EXTRA_LABELS = {"archived_at": ("归档时间", "Archived at")}
 
@@ -89,11 +89,6 @@ def _is_stream(path: str) -> bool:
     return not stat.S_ISREG(mode) and not stat.S_ISDIR(mode)
 
 
-def neutralise(value: str) -> str:
-    """Prefix a cell a spreadsheet would run as a formula with ``'``."""
-    if value and value.startswith(FORMULA_START):
-        return "'" + value
-    return value
 
 
 def header_for(key: str, mode: str, followups: bool) -> str:
@@ -107,16 +102,6 @@ def header_for(key: str, mode: str, followups: bool) -> str:
         spec = BY_KEY[key]
         zh, en = spec.zh, spec.en
     return zh if mode == "zh" else en
-
-
-def _record_reveal(store: Store, where: str, params: list[Any]) -> None:
-    who = clock.current_user(config.all_values(store).get("user", ""))
-    with store.write() as conn:
-        conn.execute(
-            "INSERT INTO audit_log (customer_id, at, by, command, field, old, new) "
-            f"SELECT id, ?, ?, 'export --reveal', '*', NULL, 'revealed' FROM customers WHERE {where}",
-            [clock.now_utc(), who, *params],
-        )
 
 
 def export_columns(store: Store) -> tuple[str, ...]:
@@ -152,11 +137,12 @@ def export(
     order: list[tuple[str, bool]] | None = None,
 ) -> int:
     """Write the export to ``out`` (text for csv/tsv/json/jsonl, binary for xlsx). Returns rows."""
-    if settings.reveal and not settings.followups:
-        where, params = filters.where()
-        _record_reveal(store, where, params)
     keys: Sequence[str] = FOLLOWUP_KEYS if settings.followups else export_columns(store)
     rows = followup_rows(store, filters) if settings.followups else customer_rows(store, filters, order)
+    if settings.reveal and not settings.followups:
+        from . import audit
+
+        rows = audit.reveal(store, rows, "export --reveal")  # exactly the rows written, each recorded first
     fmt = settings.fmt
     if fmt == "vcf":
         from .vcard import write_vcards
@@ -225,7 +211,7 @@ def _write_csv(
             if value is None:
                 cells.append("")
             else:
-                cells.append(str(value) if key in numbers else neutralise(str(value)))
+                cells.append(str(value) if key in numbers else csv_cell(str(value)))
         writer.writerow(cells)
     out.flush()
     return n

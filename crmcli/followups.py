@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from . import clock, parsing
+from . import clock, parsing, textsafe
 from .customers import Context, Record, _audit, get, log_status, update
 from .errors import ParseError, ValidationError
 from .options import OptionSet
@@ -59,6 +59,10 @@ def _text(name: str, value: str | None, *, required: bool = False) -> str | None
         if required:
             raise ValidationError(name, value, "empty")
         return None
+    try:
+        textsafe.check(text, multiline=name != "by")
+    except ParseError as exc:
+        raise ValidationError(name, value, exc.reason, details=dict(exc.details)) from None
     if required:
         try:
             parsing.check_not_placeholder(text)
@@ -258,13 +262,40 @@ HISTORY_COLUMNS: tuple[str, ...] = ("when", "type", "by", "summary", "detail", "
 _MIRRORED = {"last_followup", "followup", "next_step", "next_date"}
 
 
-def history(conn: sqlite3.Connection, customer_id: str, options: OptionSet, lang: str = "en") -> list[Record]:
+def _audited_value(field: str, stored: str | None, options: OptionSet, lang: str, reveal: bool) -> tuple[Any, str]:
+    """An audit row's old or new value as (what JSON shows, what the summary shows): phones (any
+    phone-kind field) masked unless ``reveal``, money in yuan, dropdown codes with their labels in
+    the summary; like every other output of crm."""
+    if stored is None:
+        return None, "—"
+    from .fields import BY_KEY
+
+    spec = BY_KEY.get(field)
+    kind = spec.kind if spec else "text"
+    if kind == "phone":
+        value = stored if reveal else parsing.mask_phone(stored)
+        return value, value
+    if kind == "amount":
+        try:
+            fen = int(stored)
+        except ValueError:
+            return stored, stored
+        return parsing.fen_to_yuan(fen), parsing.format_amount(fen)
+    if kind == "choice":
+        return stored, options.label(field, stored, lang)
+    return stored, stored
+
+
+def history(
+    conn: sqlite3.Connection, customer_id: str, options: OptionSet, lang: str = "en", *, reveal: bool = False
+) -> list[Record]:
     """One timeline of follow-ups, status changes and field edits, newest first.
 
     Each entry: ``when`` (the follow-up date, or the event's UTC timestamp), ``type`` (followup,
     status, edit, created, archived, restored, grade), ``by``, a one-line ``summary``, a
     ``detail`` mapping with the entry's own fields, ``command`` and ``at`` (when it was recorded).
-    A back-dated follow-up sits at its date.
+    A back-dated follow-up sits at its date. Old and new phones are masked unless ``reveal`` (which
+    the caller audits); amounts are yuan, dropdowns read as labels in the summary.
     """
     record = get(conn, customer_id)
     cid = record["id"]
@@ -339,7 +370,9 @@ def history(conn: sqlite3.Connection, customer_id: str, options: OptionSet, lang
             summary = kind
         else:
             kind = "grade" if command == "grade-recompute" else "edit"
-            summary = f"{field}: {old if old is not None else '—'} → {new if new is not None else '—'}"
+            old, old_text = _audited_value(field, old, options, lang, reveal)
+            new, new_text = _audited_value(field, new, options, lang, reveal)
+            summary = f"{field}: {old_text} → {new_text}"
         entry = {
             "when": at,
             "type": kind,

@@ -51,6 +51,15 @@ def unknown_lang(explicit: str | None) -> str | None:
 REASONS: dict[str, tuple[str, str]] = {
     "required": ("is required", "为必填项"),
     "too_long": ("is longer than {max_len} characters", "超过 {max_len} 个字符"),
+    "masked_partial": (
+        "matches part of a masked field, which would reveal its hidden digits; give the whole number "
+        "({field}=NUMBER), or add --reveal (recorded in the audit trail)",
+        "对打码字段做部分匹配会泄露被隐藏的数字；请给出完整号码（{field}=号码），或加 --reveal（会记入审计记录）",
+    ),
+    "control_char": (
+        "contains the control character {char} (escape codes, bidi overrides and other invisible controls are refused)",
+        "包含控制字符 {char}（不接受转义序列、双向文字覆盖符等不可见控制字符）",
+    ),
     "option_unknown": ("is not an allowed value; allowed: {allowed}", "不是允许的值；可选：{allowed}"),
     "option_retired": (
         "is a retired option, not allowed for new values; allowed: {allowed}",
@@ -163,8 +172,11 @@ def pick(lang: str, en: str, zh: str) -> str:
 
 
 def message(key: str, lang: str, /, **params: object) -> str:
+    from .textsafe import escape
+
     en, zh = MESSAGES[key]
-    return (zh if lang == "zh" else en).format(**params)
+    # A stored name may hold control characters (an older database, raw SQL): never print them raw.
+    return (zh if lang == "zh" else en).format(**{k: escape(v) if isinstance(v, str) else v for k, v in params.items()})
 
 
 def reason(key: str, lang: str, /, **details: object) -> str:

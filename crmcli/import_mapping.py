@@ -212,6 +212,10 @@ class Plan:
     notes: list[str] = field(default_factory=list)
     """Warnings the plan's converters add while rows are read (dropped optional values…)."""
     state: RowState = field(default_factory=lambda: RowState())
+    typed: bool = False
+    """The cells may be numbers (XLSX, JSON): long numbers in text fields are checked."""
+    drops: bool = False
+    """``--drop-invalid-optional``: converters need the line (``state``) for their warnings."""
 
 
 Converter = Callable[[Any], Any]
@@ -363,6 +367,7 @@ def make_plan(
     ignore_unknown: bool,
     unformula: bool,
     converter: Callable[[str, str], Converter],
+    typed: bool = False,
 ) -> Plan:
     """Which column feeds which field, through which converter (``converter(target, key)``)."""
     from .fields import LANDLINE_HEADERS
@@ -448,7 +453,9 @@ def make_plan(
         convert = wrapped(key)
         composed.append((key, compile_template(template, headers, key, convert), convert))
     keys = {k for _, k, _ in direct} | {k for k, _, _ in composed}
-    return Plan(target, direct, composed, ignored, keys, unformula=unformula, notes=notes, state=state)
+    return Plan(
+        target, direct, composed, ignored, keys, unformula=unformula, notes=notes, state=state, typed=typed, drops=drop
+    )
 
 
 # ---------------------------------------------------------------------------- [values.FIELD]
@@ -465,7 +472,10 @@ def _values_tables(mapping: Mapping_, options: OptionSet, target: str) -> dict[s
             key in ("channel", "kind") if target == "followups" else key in BY_KEY and BY_KEY[key].kind == "choice"
         )
         if not dropdown:
-            raise UsageError(f"[values.{shorten(name)}]: {shorten(name)} is not a dropdown field")
+            raise UsageError(
+                f"[values.{shorten(name)}]: {shorten(name)} is not a dropdown field",
+                zh=f"[values.{shorten(name)}]：{shorten(name)} 不是下拉字段",
+            )
         checked: dict[str, str] = {}
         for label, code in table.items():
             try:
@@ -473,7 +483,8 @@ def _values_tables(mapping: Mapping_, options: OptionSet, target: str) -> dict[s
             except Exception as exc:  # ParseError or ValidationError: a code that is not an option
                 raise UsageError(
                     f'[values.{key}] "{shorten(label)}" = "{shorten(code)}": {shorten(code)} is not a {key} option '
-                    f"({getattr(exc, 'reason', exc)})"
+                    f"({getattr(exc, 'reason', exc)})",
+                    zh=f'[values.{key}] "{shorten(label)}" = "{shorten(code)}"：{shorten(code)} 不是 {key} 的选项',
                 ) from None
         tables[key] = checked
     return tables
@@ -537,12 +548,17 @@ def parse_where(specs: Iterable[str], headers: Sequence[str]) -> list[tuple[int,
             left, op, right = spec.partition("=")
             equal = True
         if not op or not left.strip():
-            raise UsageError(f"--where expects 'Column=value' or 'Column!=value', not {shorten(spec)!r}")
+            raise UsageError(
+                f"--where expects 'Column=value' or 'Column!=value', not {shorten(spec)!r}",
+                zh=f"--where 应为 '列=值' 或 '列!=值'，而不是 {shorten(spec)!r}",
+            )
         name = left.strip()
         index = lookup.get(name, lookup.get(header_key(name)))
         if index is None:
+            columns = shorten(", ".join(headers), 200)
             raise UsageError(
-                f"--where: the file has no column {shorten(name)!r} (columns: {shorten(', '.join(headers), 200)})"
+                f"--where: the file has no column {shorten(name)!r} (columns: {columns})",
+                zh=f"--where：文件中没有列 {shorten(name)!r}（现有列：{columns}）",
             )
         out.append((index, equal, right.strip()))
     return out
@@ -562,6 +578,21 @@ def watch_rows(
         for index, key, _ in plan.direct
         if key in BY_KEY and BY_KEY[key].kind in ("text", "longtext", "phone", "id")
     ]
+    if not plan.typed:
+        text_columns = []  # a text file's cells are text: nothing lost to a spreadsheet's 15 digits
+    if not where and not text_columns and not plan.drops:
+        return rows  # nothing to watch: the hot path keeps its one generator less
+    return _watched(rows, plan, headers, where, warnings, text_columns)
+
+
+def _watched(
+    rows: Iterator[tuple[int, list[Any]]],
+    plan: Plan,
+    headers: Sequence[str],
+    where: list[tuple[int, bool, str]],
+    warnings: list[str],
+    text_columns: list[tuple[int, str]],
+) -> Iterator[tuple[int, list[Any]]]:
     left_out = 0
     long_numbers = 0
     for line, cells in rows:

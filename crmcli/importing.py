@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from . import clock, i18n, ids, import_mapping, parsing
+from . import clock, i18n, ids, import_mapping, parsing, textsafe
 from .custom_fields import parse_decimal, parse_integer
 from .customers import (
     EMAIL_MATCH,
@@ -57,6 +57,7 @@ from .import_mapping import (  # moved there; imported from here by other module
     parse_pairs,
 )
 from .import_mapping import text_of as _text_of
+from .masking import message_value
 from .options import OptionSet
 from .readers import Source
 from .storage import Store
@@ -192,7 +193,7 @@ class Summary:
                 {
                     "line": e.row,
                     "field": e.field,
-                    "value": _jsonable(e.value),
+                    "value": _jsonable(message_value(e.field, e.value)),  # a phone masked
                     "reason": e.reason,
                     "message": i18n.reason(e.reason, lang, **e.details),
                 }
@@ -247,6 +248,8 @@ def customer_converter(
         return refuse
     old_options = retired  # a retired field's old values may use retired options too
     placeholder = parsing.check_not_placeholder
+    # ESC, bidi overrides…: refused. isprintable() first: C-fast, and true only without any of them.
+    controls = textsafe.searcher(multiline=kind == "longtext")
 
     def finish(text: str, value: Any) -> Any:
         if max_len and isinstance(value, str) and len(value) > max_len:
@@ -254,6 +257,8 @@ def customer_converter(
         return value
 
     def parse(text: str) -> Any:
+        if not text.isprintable() and controls(text):
+            textsafe.check(text, multiline=kind == "longtext")
         if required and not _WORDY.search(text):
             placeholder(text)
         if kind == "choice":
@@ -334,6 +339,8 @@ def customer_converter(
             text = raw.strip()
             if not text:
                 return None
+            if not text.isprintable() and controls(text):
+                return convert(raw)  # the general path names the refused character
             if max_len and len(text) > max_len:
                 raise ValidationError(key, raw, "too_long", details={"max_len": max_len})
             return text
@@ -348,6 +355,8 @@ def customer_converter(
             text = normalize_name(raw) if names else raw.strip()
             if not text:
                 return None
+            if not text.isprintable() and controls(text):
+                return convert(raw)  # the general path names the refused character
             if not _WORDY.search(text) and not (_CJK_ONLY.fullmatch(text) and text not in _CJK_PLACEHOLDERS):
                 try:
                     placeholder(text)
@@ -483,6 +492,7 @@ def make_plan(headers: Sequence[str], settings: Settings, options: OptionSet, so
         target=settings.target,
         ignore_unknown=settings.ignore_unknown,
         unformula=source.format in ("csv", "tsv"),
+        typed=source.typed,
         converter=lambda target, key: _converter(target, key, options, settings.mapping, source),
     )
 
@@ -521,6 +531,7 @@ def followup_converter(
             return options.resolve(key, text)
         if key == "satisfaction":
             return parsing.parse_int_range(text, 1, 5)
+        textsafe.check(text, multiline=key in ("content", "result", "next_step"))
         if key == "content":
             parsing.check_not_placeholder(text)
         if len(text) > 2000:
@@ -660,7 +671,7 @@ class _Discard(Exception):
 
 
 def describe(exc: ValidationError, lang: str) -> str:
-    value = "" if exc.value in (None, "") else f" {shorten(exc.value)!r}"
+    value = "" if exc.value in (None, "") else f" {shorten(message_value(exc.field, exc.value))!r}"
     return f"{shorten(exc.field)}{value}: {i18n.reason(exc.reason, lang, **exc.details)}"
 
 

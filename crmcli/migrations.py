@@ -143,10 +143,12 @@ def m005_drop_unselective_indexes(db: Database) -> None:
 
 
 def m010_database_identity(db: Database) -> None:
-    """A random identity for the database, made once (``config`` row ``db-id``, 16 hex digits).
-    Backups carry it in their names, so ``crm backup --keep N`` rotates only this database's
-    backups even when two databases called ``crm.db`` back up into one directory."""
-    db.execute("INSERT OR IGNORE INTO config (key, value) VALUES ('db-id', lower(hex(randomblob(8))))")
+    """``meta``: facts about the database itself, not settings anyone changes (``crm config``
+    never sees them). ``db-id`` is a random identity made once (16 hex digits): backups carry it in
+    their names, so ``crm backup --keep N`` rotates only this database's backups even when two
+    databases called ``crm.db`` back up into one directory. ``crm demo`` marks its database here."""
+    db["meta"].create({"key": str, "value": str}, pk="key", not_null={"value"})
+    db.execute("INSERT INTO meta (key, value) VALUES ('db-id', lower(hex(randomblob(8))))")
 
 
 def m011_email_lower_index(db: Database) -> None:

@@ -186,7 +186,14 @@ def normalize_name(s: str) -> str:
     """A customer's or contact's name as search will find it: invisible characters removed, any
     run of Unicode whitespace one space, and the padding Chinese spreadsheets put inside two- to
     four-character names (``徐  清``, ``麦 秀``) removed."""
-    text = _NAME_SPACE.sub(" ", s.translate(_INVISIBLE)).strip()
+    if s.isprintable():  # no Unicode space but " ", nothing invisible: the common case, fast
+        text = s.strip(" ")
+        if " " not in text:
+            return text
+        if "  " in text:
+            text = _NAME_SPACE.sub(" ", text)
+    else:
+        text = _NAME_SPACE.sub(" ", s.translate(_INVISIBLE)).strip()
     if " " in text and _SHORT_CJK_NAME.fullmatch(text):
         return text.replace(" ", "")
     return text

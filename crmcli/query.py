@@ -31,6 +31,10 @@ class Filters:
     conditions: list[tuple[str, str, object]] = field(default_factory=list)
     """``--where``: (field key, operator, stored value); operators ``= != >= <= ~ in``; any field,
     custom ones included. ``=``/``!=`` with None test for empty."""
+    reveal = False
+    """Set (not a field, so never saved with a view) by a command that shows phones unmasked under
+    ``--reveal``, which it audits: only then may a condition match part of a phone (see
+    :func:`condition_sql`)."""
 
     def where(self) -> tuple[str, list[object]]:
         clauses: list[str] = []
@@ -62,7 +66,7 @@ class Filters:
             clauses.append(clause)
             params.extend(text_params)
         for key, op, value in self.conditions:
-            clause, values = condition_sql(key, op, value)
+            clause, values = condition_sql(key, op, value, reveal=self.reveal)
             clauses.append(clause)
             params.extend(values)
         if self.archived == "exclude":
@@ -75,10 +79,30 @@ class Filters:
 CONDITION_OPS = ("=", "!=", ">=", "<=", "~", "in")
 
 
-def condition_sql(key: str, op: str, value: object) -> tuple[str, list[object]]:
-    """SQL for one ``--where`` condition; the column name is checked against the known fields."""
+MASKED_PARTIAL_OPS = (">=", "<=", "~")
+"""Operators that match part of a value: on a masked field, 80 of them recover a number digit by
+digit (``phone~1391``, ``phone~1392``…, or bisecting with ``>=``), so they need ``--reveal``."""
+
+
+def condition_sql(key: str, op: str, value: object, *, reveal: bool = False) -> tuple[str, list[object]]:
+    """SQL for one ``--where`` condition; the column name is checked against the known fields.
+
+    A phone-kind field (masked in every output) takes only exact conditions unless ``reveal``:
+    ``phone=NUMBER`` compares the duplicate key (so ``+86 138-1234-5678`` finds ``13812345678``),
+    ``phone=`` / ``phone!=`` test for empty; a partial match is refused (exit 2), since it would
+    reveal the digits the mask hides.
+    """
     if key not in BY_KEY or key not in columns():
         raise ValidationError("where", key, "unknown_field", details={"fields": ", ".join(columns())})
+    if BY_KEY[key].kind == "phone":
+        if op in MASKED_PARTIAL_OPS and not reveal:
+            raise ValidationError("where", f"{key}{op}…", "masked_partial", details={"field": key})
+        if key == "phone" and op in ("=", "!=") and value is not None:
+            from .parsing import phone_key
+
+            if op == "=":
+                return "phone_key = ?", [phone_key(str(value))]
+            return "(phone_key IS NULL OR phone_key != ?)", [phone_key(str(value))]
     if op == "=":
         return (f"{key} IS NULL", []) if value is None else (f"{key} = ?", [value])
     if op == "!=":
@@ -107,8 +131,8 @@ def parse_condition(text: str, options: OptionSet) -> tuple[str, str, object]:
     spec = BY_KEY.get(key)
     if spec is None or key not in columns():
         raise ValidationError("where", key, "unknown_field", details={"fields": ", ".join(columns())})
-    if op == "~":
-        return key, op, raw
+    if op == "~" or (spec.kind == "phone" and op in MASKED_PARTIAL_OPS):
+        return key, op, raw  # a bound on a phone is no phone: compared as typed (and needs --reveal)
     if raw == "":
         if op in ("=", "!="):
             return key, op, None
@@ -137,12 +161,34 @@ def like_pattern(text: str) -> str:
 
 def text_match(text: str) -> tuple[str, list[object]]:
     """Substring match over the customer's text and its follow-ups. LIKE rather than FTS:
-    a two-character Chinese word (采购) is below the trigram tokenizer's length."""
+    a two-character Chinese word (采购) is below the trigram tokenizer's length.
+
+    The phone is masked, so it is never matched in part (that would be an oracle for its hidden
+    digits); a text that is a whole phone number finds its customer by the duplicate key."""
     pattern = like_pattern(text.strip())
     own = " OR ".join(f"{col} LIKE ? ESCAPE '\\'" for col in SEARCH_COLUMNS)
     theirs = " OR ".join(f"f.{col} LIKE ? ESCAPE '\\'" for col in FOLLOWUP_SEARCH_COLUMNS)
+    params: list[object] = [pattern] * (len(SEARCH_COLUMNS) + len(FOLLOWUP_SEARCH_COLUMNS))
+    key = _whole_phone_key(text)
+    if key:
+        own += " OR phone_key = ?"
+        params.insert(len(SEARCH_COLUMNS), key)
     clause = f"(({own}) OR id IN (SELECT f.customer_id FROM followups f WHERE {theirs}))"
-    return clause, [pattern] * (len(SEARCH_COLUMNS) + len(FOLLOWUP_SEARCH_COLUMNS))
+    return clause, params
+
+
+def _whole_phone_key(text: str) -> str | None:
+    """The duplicate key of ``text`` when it is a whole, valid phone number (else None)."""
+    from .errors import ParseError
+    from .parsing import parse_phone, phone_key
+
+    stripped = text.strip()
+    if not stripped or len(stripped) > 64 or sum(c.isdigit() for c in stripped) < 7:
+        return None
+    try:
+        return phone_key(parse_phone(stripped)) or None
+    except ParseError:
+        return None
 
 
 def parse_sort(spec: Sequence[str]) -> list[tuple[str, bool]]:
@@ -212,12 +258,27 @@ def select_json(
     reveal: bool,
 ) -> Iterator[str]:
     """The customers :func:`select` finds, each as JSON text built by SQLite (see jsonsql)."""
+    for _, obj in select_json_with_ids(conn, filters, order, limit, keys=keys, lang=lang, reveal=reveal):
+        yield obj
+
+
+def select_json_with_ids(
+    conn: sqlite3.Connection,
+    filters: Filters,
+    order: list[tuple[str, bool]] | None,
+    limit: int | None,
+    *,
+    keys: list[str],
+    lang: str,
+    reveal: bool,
+) -> Iterator[tuple[str, str]]:
+    """(id, JSON text) of each customer :func:`select_json` finds: a reveal records the IDs of
+    exactly the objects it shows, whichever columns they hold."""
     from . import jsonsql
 
     jsonsql.register_functions(conn)
-    sql, params = select_sql(jsonsql.customer_object(keys, lang, reveal), filters, order, limit)
-    for (obj,) in conn.execute(sql, params):
-        yield obj
+    sql, params = select_sql("customers.id, " + jsonsql.customer_object(keys, lang, reveal), filters, order, limit)
+    yield from conn.execute(sql, params)
 
 
 def count(conn: sqlite3.Connection, filters: Filters) -> int:

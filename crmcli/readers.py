@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import codecs
 import contextlib
+import datetime as dt
 import io
 import json
 import re
@@ -128,13 +129,16 @@ def _what_binary(head: bytes) -> str:
 def detect_format(name: str | None, explicit: str | None, head: bytes) -> str:
     """The input format: ``explicit``, else the content's magic bytes, else the extension, else sniffed."""
     magic = _sniff_binary(head)
-    label = shorten(name or "-")
+    label = shorten(Path(name).name if name and name != "-" else "stdin")
     if explicit:
         fmt = explicit.lower()
         if fmt not in FORMATS:
-            raise InputError(f"unknown input format {shorten(explicit)!r}; use one of {', '.join(FORMATS)}")
+            raise InputError(
+                f"unknown input format {shorten(explicit)!r}; use one of {', '.join(FORMATS)}",
+                zh=f"未知的输入格式 {shorten(explicit)!r}；可用：{', '.join(FORMATS)}",
+            )
         if fmt in WORKBOOKS and magic != fmt and not (fmt == "xlsx" and magic == "ods"):
-            raise InputError(f"{label} is not an {fmt.upper()} file")
+            raise InputError(f"{label} is not an {fmt.upper()} file", zh=f"{label} 不是 {fmt.upper()} 文件")
         if fmt not in WORKBOOKS and magic is not None:
             raise InputError(
                 f"{label} is {NOT_OURS}{_what_binary(head)}"
@@ -258,11 +262,13 @@ class Layout:
 
     def check(self) -> None:
         if self.no_header and self.header_row is not None:
-            raise InputError("--no-header and --header-row exclude each other")
+            raise InputError(
+                "--no-header and --header-row exclude each other", zh="--no-header 与 --header-row 不能同时使用"
+            )
         if self.header_row is not None and self.header_row < 1:
-            raise InputError("--header-row counts from 1")
+            raise InputError("--header-row counts from 1", zh="--header-row 从 1 开始计数")
         if self.skip_rows < 0:
-            raise InputError("--skip-rows cannot be negative")
+            raise InputError("--skip-rows cannot be negative", zh="--skip-rows 不能为负数")
 
     @property
     def default(self) -> bool:
@@ -303,19 +309,27 @@ def open_source(
         kind = detect_format(path, fmt, head)
         if kind in WORKBOOKS:
             if encoding:
-                raise InputError(f"--encoding applies to text files, not to {kind.upper()} workbooks")
+                raise InputError(
+                    f"--encoding applies to text files, not to {kind.upper()} workbooks",
+                    zh=f"--encoding 只适用于文本文件，不适用于 {kind.upper()} 工作簿",
+                )
             rows, epoch, closers = open_workbook(binary, kind, sheet)
             closers.append(binary)
             return _headed(kind, rows, layout, closers, excel_epoch=epoch, typed=True)
         if sheet:
-            raise InputError("--sheet applies to XLSX, XLS and ODS workbooks")
+            raise InputError(
+                "--sheet applies to XLSX, XLS and ODS workbooks", zh="--sheet 只适用于 XLSX、XLS 和 ODS 工作簿"
+            )
         enc = detect_encoding(binary, encoding)
         binary.seek(0)
         text = io.TextIOWrapper(binary, encoding=enc, newline="")
         if kind in ("csv", "tsv"):
             return _open_csv(text, kind, enc, delimiter, layout)
         if not layout.default:
-            raise InputError("--no-header, --header-row and --skip-rows apply to CSV, TSV and workbooks")
+            raise InputError(
+                "--no-header, --header-row and --skip-rows apply to CSV, TSV and workbooks",
+                zh="--no-header、--header-row 和 --skip-rows 只适用于 CSV、TSV 和工作簿",
+            )
         if kind == "vcf":
             from .vcard import open_vcard
 
@@ -344,6 +358,21 @@ def column_letters(index: int) -> str:
 
 def _blank(cells: list[Any]) -> bool:
     return not any(v not in (None, "") for v in cells)
+
+
+def _blank_text(cells: list[str]) -> bool:
+    return not any(cells)  # text cells: only "" is empty (and any() runs in C)
+
+
+def _header_text(value: Any) -> str:
+    """A header cell as text: a number cell 2024.0 is the header "2024", as the sheet shows it."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    return str(value).strip()
 
 
 def unique_headers(names: list[str], warnings: list[str]) -> list[str]:
@@ -398,7 +427,7 @@ def _headed(
         headers = [column_letters(i) for i in range(width)]
         pending.append(first)
     else:
-        headers = ["" if v is None else str(v).strip() for v in first[1]]
+        headers = [_header_text(v) for v in first[1]]
         while headers and headers[-1] == "":
             headers.pop()
         headers = unique_headers(headers, warnings)
@@ -406,10 +435,12 @@ def _headed(
     extra_lines: list[int] = []
     state = {"extra": 0}
 
+    blank = _blank if extra.get("typed") else _blank_text
+
     def rows() -> Iterator[tuple[int, list[Any]]]:
         skip = layout.skip_rows
         for line, cells in _chain_rows(pending, it):
-            if _blank(cells):
+            if blank(cells):
                 continue
             if skip:
                 skip -= 1
@@ -514,13 +545,20 @@ def _record(value: Any, line: int) -> dict[str, Any]:
         for text in (key, cell):
             if isinstance(text, str) and (len(text) > MAX_CELL or _SURROGATE.search(text)):
                 what = f"longer than {MAX_CELL >> 20} MiB" if len(text) > MAX_CELL else "a lone surrogate (not text)"
-                raise InputError(f"line {line}: {shorten(key)!r} holds {what}; nothing was imported")
+                what_zh = f"超过 {MAX_CELL >> 20} MiB" if len(text) > MAX_CELL else "含有孤立的代理字符（不是文本）"
+                raise InputError(
+                    f"line {line}: {shorten(key)!r} holds {what}; nothing was imported",
+                    zh=f"第 {line} 行：{shorten(key)!r} 的值{what_zh}；没有导入任何数据",
+                )
     return value
 
 
 def _number(text: str) -> Any:
     if len(text) > MAX_DIGITS:
-        raise InputError(f"a number of {len(text)} digits ({shorten(text, 20)}); at most {MAX_DIGITS} are read")
+        raise InputError(
+            f"a number of {len(text)} digits ({shorten(text, 20)}); at most {MAX_DIGITS} are read",
+            zh=f"数字有 {len(text)} 位（{shorten(text, 20)}）；最多读取 {MAX_DIGITS} 位",
+        )
     return int(text) if text.lstrip("-").isdigit() else float(text)
 
 
@@ -631,7 +669,8 @@ def iter_json_array(text: IO[str]) -> Iterator[tuple[int, Any]]:
             except json.JSONDecodeError as exc:
                 if len(buf) - pos > MAX_LINE:
                     raise InputError(
-                        f"item {number + 1} is longer than {MAX_LINE >> 20} MiB characters; nothing was imported"
+                        f"item {number + 1} is longer than {MAX_LINE >> 20} MiB characters; nothing was imported",
+                        zh=f"第 {number + 1} 项超过 {MAX_LINE >> 20} MiB 字符；没有导入任何数据",
                     ) from None
                 if not fill():
                     raise InputError(f"item {number + 1}: not valid JSON: {exc.msg}") from None

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import IO, Any
 
-from . import parsing
+from . import parsing, textsafe
 from .fields import BY_KEY
 from .options import OptionSet
 
@@ -210,11 +210,11 @@ def write_machine(rows: Iterable[Mapping[str, Any]], fmt: str, out: IO[str], key
         out.write("[")
         for n, row in enumerate(_chain(first_row, rows) if first_row is not None else (), start=1):
             out.write("\n  " if n == 1 else ",\n  ")
-            out.write(json.dumps(row, ensure_ascii=False, separators=COMPACT))
+            out.write(safe_json(json.dumps(row, ensure_ascii=False, separators=COMPACT)))
         out.write("\n]\n" if n else "]\n")
     elif fmt == "jsonl":
         for n, row in enumerate(rows, start=1):
-            out.write(json.dumps(row, ensure_ascii=False, separators=COMPACT) + "\n")
+            out.write(safe_json(json.dumps(row, ensure_ascii=False, separators=COMPACT)) + "\n")
     elif fmt in ("csv", "tsv"):
         writer = csv.writer(out, dialect="excel-tab" if fmt == "tsv" else "excel", lineterminator="\n")
         it: Iterator[Mapping[str, Any]] = iter(rows)
@@ -239,17 +239,22 @@ def write_json_strings(objects: Iterable[str], fmt: str, out: IO[str]) -> int:
     n = 0
     if fmt == "jsonl":
         for n, obj in enumerate(objects, start=1):
-            out.write(obj + "\n")
+            out.write(safe_json(obj) + "\n")
     else:
         objects = iter(objects)
         first = next(objects, None)  # before "[": a failing query leaves stdout empty
         out.write("[")
         for n, obj in enumerate(_chain_text(first, objects) if first is not None else (), start=1):
             out.write("\n  " if n == 1 else ",\n  ")
-            out.write(obj)
+            out.write(safe_json(obj))
         out.write("\n]\n" if n else "]\n")
     out.flush()
     return n
+
+
+def safe_json(text: str) -> str:
+    """JSON text without raw C1 controls or bidi overrides (JSON writers escape only U+0000–U+001F)."""
+    return textsafe.escape_json(text)
 
 
 def _chain(first: Mapping[str, Any], rest: Iterator[Mapping[str, Any]]) -> Iterator[Mapping[str, Any]]:
@@ -263,13 +268,18 @@ def _chain_text(first: str, rest: Iterator[str]) -> Iterator[str]:
 
 
 def _cell(value: Any) -> str:
+    """A CSV/TSV cell: the same spreadsheet-formula neutralising as ``crm export`` (these listings
+    are mailed by cron jobs) and no raw control characters. Numbers are never prefixed: ``-3`` is a
+    number to a spreadsheet, not a formula."""
     if value is None:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return str(value)
     if isinstance(value, (dict, list)):
-        return json.dumps(value, ensure_ascii=False)
-    return str(value)
+        return textsafe.csv_cell(json.dumps(value, ensure_ascii=False))
+    return textsafe.csv_cell(str(value))
 
 
 def use_colour(stream: IO[str]) -> bool:
@@ -351,7 +361,7 @@ def table(
         # --wide: wider than the terminal rather than cutting or dropping anything.
         con.width = max(con.width, sum(layout.widths) + COLUMN_GAP * max(len(shown) - 1, 0))
     tbl = Table(
-        box=box.SIMPLE_HEAD, title=title, caption=caption, header_style="bold" if coloured else "",
+        box=box.SIMPLE_HEAD, title=_plain_title(title), caption=_plain_title(caption), header_style="bold" if coloured else "",
         title_justify="left", caption_justify="left", pad_edge=False, show_edge=False,
     )
     flexible = [is_flexible(c) for c in shown]
@@ -370,9 +380,12 @@ def table(
                            width=width, min_width=need, overflow="ellipsis")
 
     def cell(value: object, col: Column, flex: bool) -> Any:
-        text = "" if value is None else str(value)
+        if not isinstance(value, str):
+            value = "" if value is None else str(value)
+        # Stored text is drawn literally (never as Rich markup), control characters escaped.
+        text = textsafe.escape(value)
         if not fitted:
-            return text
+            return Text(text)
         justify: Any = col.justify
         if flex:
             return Text(text, justify=justify, no_wrap=not wide, overflow="fold" if wide else "ellipsis")
@@ -390,6 +403,20 @@ def table(
     return len(materialised)
 
 
+def _plain_cell(value: Any) -> Any:
+    """A table cell as drawn: stored text taken literally (``[red]`` is not Rich markup) and its
+    control characters escaped, so a name can never retitle or clear the terminal."""
+    if not isinstance(value, str):
+        return value
+    from rich.text import Text
+
+    return Text(textsafe.escape(value))
+
+
+def _plain_title(title: str | None) -> Any:
+    return None if title is None else _plain_cell(title)
+
+
 def key_values(pairs: Sequence[tuple[str, str]], *, stream: IO[str] | None = None, title: str | None = None) -> None:
     """A two-column label/value view for ``show``."""
     if not use_colour(stream or sys.stdout):
@@ -403,11 +430,11 @@ def key_values(pairs: Sequence[tuple[str, str]], *, stream: IO[str] | None = Non
     from rich.table import Table
 
     con = console(stream)
-    tbl = Table(box=box.SIMPLE, show_header=False, title=title, title_justify="left", pad_edge=False, show_edge=False)
+    tbl = Table(box=box.SIMPLE, show_header=False, title=_plain_title(title), title_justify="left", pad_edge=False, show_edge=False)
     tbl.add_column(style="bold" if con.color_system else "", no_wrap=True)
     tbl.add_column(overflow="fold")
     for label, value in pairs:
-        tbl.add_row(label, value)
+        tbl.add_row(label, _plain_cell(value))
     con.print(tbl)
 
 
@@ -432,7 +459,7 @@ def bar_chart(
     con = console(stream)
     coloured = con.color_system is not None
     peak = max((v for _, v in items if v), default=0)
-    tbl = Table(box=box.SIMPLE, show_header=False, title=title, title_justify="left", pad_edge=False, show_edge=False)
+    tbl = Table(box=box.SIMPLE, show_header=False, title=_plain_title(title), title_justify="left", pad_edge=False, show_edge=False)
     tbl.add_column(no_wrap=True)
     tbl.add_column(no_wrap=True)
     tbl.add_column(justify="right", no_wrap=True)
@@ -440,5 +467,5 @@ def bar_chart(
         eighths = round((value or 0) / peak * width * 8) if peak else 0
         full, part = divmod(eighths, 8)
         bar = "█" * full + (" ▏▎▍▌▋▊▉"[part] if part else "")
-        tbl.add_row(label, Text(bar, style="cyan" if coloured else ""), "" if value is None else fmt(value))
+        tbl.add_row(_plain_cell(label), Text(bar, style="cyan" if coloured else ""), "" if value is None else fmt(value))
     con.print(tbl)

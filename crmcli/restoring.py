@@ -208,8 +208,8 @@ def _q(name: str) -> str:
 def _swap(store: Store, plain: Path, aside: Path, source: Path, checked: VerifyResult, previous: int) -> int:
     """The restore proper, in one transaction; returns how many audit rows were carried forward."""
     conn = store.conn
-    live_id = conn.execute("SELECT value FROM config WHERE key = ?", (ID_KEY,)).fetchone()
-    live_demo = conn.execute("SELECT value FROM config WHERE key = 'demo'").fetchone()
+    live_id = conn.execute("SELECT value FROM meta WHERE key = ?", (ID_KEY,)).fetchone()
+    live_demo = conn.execute("SELECT value FROM meta WHERE key = 'demo'").fetchone()
     user = conn.execute("SELECT value FROM config WHERE key = 'user'").fetchone()
     conn.execute("PRAGMA foreign_keys = OFF")  # tables are dropped and refilled; checked before commit
     try:
@@ -227,11 +227,15 @@ def _swap(store: Store, plain: Path, aside: Path, source: Path, checked: VerifyR
             if live_id is not None and not store.created:
                 # the same database, restored: it keeps its identity (and its backups rotate on);
                 # a database this command just created takes the backup's
-                conn.execute("UPDATE main.config SET value = ? WHERE key = ?", (live_id[0], ID_KEY))
-            if not store.created:
-                conn.execute("DELETE FROM main.config WHERE key = 'demo'")
+                conn.execute(
+                    "INSERT INTO main.meta (key, value) VALUES (?, ?) "
+                    "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                    (ID_KEY, live_id[0]),
+                )
+            if not store.created:  # a demo mark neither comes with a backup nor goes away
+                conn.execute("DELETE FROM main.meta WHERE key = 'demo'")
                 if live_demo is not None:
-                    conn.execute("INSERT INTO main.config (key, value) VALUES ('demo', ?)", (live_demo[0],))
+                    conn.execute("INSERT INTO main.meta (key, value) VALUES ('demo', ?)", (live_demo[0],))
             version = conn.execute("PRAGMA src.user_version").fetchone()[0]
             conn.execute(f"PRAGMA main.user_version = {int(version)}")
             bad = conn.execute("PRAGMA main.foreign_key_check").fetchall()
@@ -281,7 +285,8 @@ def _replace_objects(conn: sqlite3.Connection) -> None:
     backup = _objects(conn, "src")
     shadows: set[str] = set()
     virtual: set[str] = set()
-    for k, name, sql in backup:
+    # virtual tables first: they make their shadow tables, which sqlite_master lists before them
+    for k, name, sql in sorted(backup, key=lambda o: not (o[2] or "").lstrip().upper().startswith("CREATE VIRTUAL")):
         if k != "table" or name in shadows:
             continue
         before = {r[0] for r in conn.execute("SELECT name FROM main.sqlite_master WHERE type = 'table'")}

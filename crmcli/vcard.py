@@ -189,24 +189,38 @@ def open_vcard(lines: Iterable[str]) -> tuple[list[str], Iterator[tuple[int, lis
             try:
                 name, params, value = _parse(line)
             except ValueError as exc:
-                raise VCardError(f"line {number}: not a vCard line ({exc}): {shorten(line)!r}") from None
+                raise VCardError(
+                    f"line {number}: not a vCard line ({exc}): {shorten(line)!r}",
+                    zh=f"第 {number} 行：不是 vCard 行（{exc}）：{shorten(line)!r}",
+                ) from None
             if name == "BEGIN" and value.strip().upper() == "VCARD":
                 if props is not None:
-                    raise VCardError(f"line {number}: BEGIN:VCARD inside the card that starts on line {begin}")
+                    raise VCardError(
+                        f"line {number}: BEGIN:VCARD inside the card that starts on line {begin}",
+                        zh=f"第 {number} 行：BEGIN:VCARD 出现在第 {begin} 行开始的名片内部",
+                    )
                 props, begin = [], number
             elif name == "END" and value.strip().upper() == "VCARD":
                 if props is None:
-                    raise VCardError(f"line {number}: END:VCARD without BEGIN:VCARD")
+                    raise VCardError(
+                        f"line {number}: END:VCARD without BEGIN:VCARD",
+                        zh=f"第 {number} 行：END:VCARD 之前没有 BEGIN:VCARD",
+                    )
                 row, _ = _card_row(props)
                 props = None
                 if any(row):
                     yield begin, row
             elif props is None:
-                raise VCardError(f"line {number}: {shorten(name)} outside a BEGIN:VCARD … END:VCARD card")
+                raise VCardError(
+                    f"line {number}: {shorten(name)} outside a BEGIN:VCARD … END:VCARD card",
+                    zh=f"第 {number} 行：{shorten(name)} 不在 BEGIN:VCARD … END:VCARD 名片之内",
+                )
             else:
                 props.append((name, params, value))
         if props is not None:
-            raise VCardError(f"the card that starts on line {begin} has no END:VCARD")
+            raise VCardError(
+                f"the card that starts on line {begin} has no END:VCARD", zh=f"第 {begin} 行开始的名片没有 END:VCARD"
+            )
 
     return list(HEADERS), rows()
 

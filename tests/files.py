@@ -10,10 +10,10 @@ def rec(t: int, data: bytes = b"") -> bytes:
     return struct.pack("<HH", t, len(data)) + data
 
 
-def xls_bytes(rows: list[list[Any]]) -> bytes:
+def xls_bytes(rows: list[list[Any]], far_cell: tuple[int, int] | None = None) -> bytes:
     """An Excel 97 (BIFF8) workbook of one sheet: LABEL and NUMBER cells in an OLE2 container
     with one FAT sector, one directory sector and the Workbook stream (at least 4096 bytes, so
-    that it is not in the mini stream)."""
+    that it is not in the mini stream). ``far_cell`` (row, column) adds a NUMBER cell there."""
 
     def label(r, c, text):
         raw = text.encode("utf-16-le")
@@ -30,6 +30,8 @@ def xls_bytes(rows: list[list[Any]]) -> bytes:
         for r, row in enumerate(rows)
         for c, v in enumerate(row)
     )
+    if far_cell is not None:
+        cells += number(*far_cell, 1.0)
     sheet = bof(0x10) + cells + rec(0x000A)
     name = "Sheet1"
 

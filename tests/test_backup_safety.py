@@ -29,7 +29,7 @@ def _rows(db: Path, sql: str) -> list[tuple]:
 
 
 def _dump(db: Path) -> list:
-    return [_rows(db, f"SELECT * FROM {t} ORDER BY 1") for t in ("customers", "followups", "audit_log", "config")]
+    return [_rows(db, f"SELECT * FROM {t} ORDER BY 1") for t in ("customers", "followups", "audit_log", "config", "meta")]
 
 
 @pytest.fixture
@@ -111,7 +111,7 @@ def test_restore_keeps_later_audit_rows_and_records_itself(crm, add, isolated_en
     crm.ok("edit", first, "--notes", "备份之后改的")
     second = add(name="备份之后的客户")
     audit_before = _rows(isolated_env, "SELECT customer_id, at, by, command, field, old, new FROM audit_log ORDER BY id")
-    id_before = _rows(isolated_env, "SELECT value FROM config WHERE key = 'db-id'")
+    id_before = _rows(isolated_env, "SELECT value FROM meta WHERE key = 'db-id'")
     result = crm("backup", "restore", str(path), "-i", str(keyfile), "--yes")
     assert result.exit_code == 0, result.stderr
     assert "audit rows written after the backup" in result.stderr
@@ -123,7 +123,7 @@ def test_restore_keeps_later_audit_rows_and_records_itself(crm, add, isolated_en
     assert second not in {r[0] for r in _rows(isolated_env, "SELECT id FROM customers")}
     (record,) = [r for r in audit_after if r[3] == "backup restore"]
     assert record[0] == "*" and "2 customers" in record[5] and "1 customers" in record[6] and path.name in record[6]
-    assert _rows(isolated_env, "SELECT value FROM config WHERE key = 'db-id'") == id_before  # same database
+    assert _rows(isolated_env, "SELECT value FROM meta WHERE key = 'db-id'") == id_before  # same database
     # the append-only triggers came back with the restored schema
     with pytest.raises(sqlite3.DatabaseError):
         _tamper(isolated_env, "DELETE FROM audit_log;")
@@ -170,7 +170,7 @@ def test_two_databases_with_one_name_keep_their_own_backups(crm, tmp_path: Path,
         for db in (a, b):
             made[db].append(Path(crm.ok("--db", str(db), "backup", str(shared), "--keep", "2").strip()))
     made[a].append(Path(crm.ok("--db", str(a), "backup", str(shared), "--keep", "2", "-r", recipient).strip()))
-    ids = {db: _rows(db, "SELECT value FROM config WHERE key = 'db-id'")[0][0] for db in (a, b)}
+    ids = {db: _rows(db, "SELECT value FROM meta WHERE key = 'db-id'")[0][0] for db in (a, b)}
     assert ids[a] != ids[b] and all(len(v) == 16 for v in ids.values())
     for db in (a, b):
         assert all(ids[db] in p.name for p in made[db])
@@ -188,7 +188,7 @@ def test_old_backups_without_an_identity_are_never_rotated(crm, add, isolated_en
     legacy.write_bytes(b"an old backup")
     for _ in range(2):
         crm.ok("backup", str(target), "--keep", "1")
-    ident = _rows(isolated_env, "SELECT value FROM config WHERE key = 'db-id'")[0][0]
+    ident = _rows(isolated_env, "SELECT value FROM meta WHERE key = 'db-id'")[0][0]
     assert legacy.exists() and len(backup.list_backups(target, isolated_env, ident, legacy=False)) == 1
     assert legacy in backup.list_backups(target, isolated_env, ident)  # still listed
 
@@ -379,3 +379,14 @@ def test_schema_reference_is_the_latest_migrations() -> None:
     conn.execute("DROP TRIGGER audit_log_no_update")
     assert schema_check.problems(conn, migrations.LATEST) == ["trigger audit_log_no_update is missing"]
     conn.close()
+
+
+def test_restore_carries_a_users_fts5_table_and_its_shadow_tables(crm, add, isolated_env: Path, tmp_path: Path) -> None:
+    """The swap recreates a virtual table from the backup and copies its shadow tables as they are."""
+    add()
+    _tamper(isolated_env, "CREATE VIRTUAL TABLE my_notes USING fts5(body); INSERT INTO my_notes VALUES ('采购 打印机');")
+    path = Path(crm.ok("backup", str(tmp_path / "bk")).strip())
+    _tamper(isolated_env, "INSERT INTO my_notes VALUES ('after the backup'); DROP TABLE my_notes;")
+    crm.ok("backup", "restore", str(path), "--yes")
+    assert _rows(isolated_env, "SELECT body FROM my_notes WHERE my_notes MATCH '采购'") == [("采购 打印机",)]
+    assert _rows(isolated_env, "PRAGMA integrity_check") == [("ok",)]

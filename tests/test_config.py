@@ -8,7 +8,13 @@ from pathlib import Path
 
 import pytest
 
+from crmcli.config import SETTINGS
+from crmcli.storage import open_store
+
 from .conftest import add_args
+
+# Rows of the shared settings (the config table also holds crm's own keys, such as db-id).
+SETTINGS_ROWS = f"SELECT count(*) FROM config WHERE key IN ({', '.join(repr(k) for k in SETTINGS)})"
 
 REFUSED = [
     ("stale-months", "99999"),
@@ -39,14 +45,14 @@ REFUSED = [
 
 
 @pytest.mark.parametrize(("key", "value"), REFUSED)
-def test_config_set_refuses_bad_values_naming_setting_and_value(crm, empty_db: Path, key: str, value: str):
-    isolated_env = empty_db
+def test_config_set_refuses_bad_values_naming_setting_and_value(crm, isolated_env: Path, key: str, value: str):
+    open_store(isolated_env).close()  # the database exists (a read would not create it)
     result = crm("config", "set", "--", key, value)
     assert result.exit_code == 2, (result.exit_code, result.stderr)
     line = result.stderr.strip()
     assert key in line and "\n" not in line and len(line) < 300
     assert value[:10] in line or value.strip() == ","
-    assert sqlite3.connect(isolated_env).execute("SELECT count(*) FROM config WHERE key != 'db-id'").fetchone() == (0,)
+    assert sqlite3.connect(isolated_env).execute(SETTINGS_ROWS).fetchone() == (0,)
 
 
 @pytest.mark.parametrize(
@@ -75,7 +81,7 @@ def test_config_unset_restores_the_default(crm, isolated_env: Path):
     crm.ok("config", "set", "stale-months", "6")
     assert crm("config", "unset", "stale-months").stderr.strip() == "stale-months = 3 (the default)"
     assert crm.ok("config", "get", "stale-months").strip() == "3"
-    assert sqlite3.connect(isolated_env).execute("SELECT count(*) FROM config WHERE key != 'db-id'").fetchone() == (0,)
+    assert sqlite3.connect(isolated_env).execute(SETTINGS_ROWS).fetchone() == (0,)
     again = crm("config", "unset", "stale-months")
     assert again.exit_code == 0 and "was not set" in again.stderr
     bad = crm("config", "unset", "nope")
@@ -123,3 +129,11 @@ def test_a_setting_stored_invalid_falls_back_to_the_default_with_a_warning(
     assert f"{key} = {config.SETTINGS[key].default}" in crm.ok("config", "list")
     crm.ok("config", "unset", key)
     assert "warning" not in crm("stale").stderr
+
+
+def test_a_stored_value_is_read_normalised(crm, add, isolated_env: Path):
+    open_store(isolated_env).close()
+    conn = sqlite3.connect(isolated_env)
+    conn.execute("INSERT INTO config (key, value) VALUES ('id-prefix', ' kh ')")
+    conn.commit()
+    assert add().startswith("KH")

@@ -254,10 +254,12 @@ def test_library_sees_custom_fields_without_the_cli(crm, add, fields, isolated_e
 
 
 @pytest.mark.parametrize("key", ["null", "in", "primary", "select", "true", "key", "total", "status_label"])
-def test_reserved_words_are_refused_up_front_and_change_nothing(crm, empty_db, key):
+def test_reserved_words_are_refused_up_front_and_change_nothing(crm, isolated_env, key):
     import sqlite3
 
-    isolated_env = empty_db
+    from crmcli.storage import open_store
+
+    open_store(isolated_env).close()
     before = sqlite3.connect(isolated_env).execute("SELECT name, sql FROM sqlite_master ORDER BY name").fetchall()
     result = crm("fields", "add", key, "--type", "integer", "--label-zh", "某字段", "--label-en", "Some field")
     assert result.exit_code == 2, result.stderr
@@ -266,3 +268,19 @@ def test_reserved_words_are_refused_up_front_and_change_nothing(crm, empty_db, k
     assert after == before
     zh = crm("--lang", "zh", "fields", "add", key, "--type", "text", "--label-zh", "某字段", "--label-en", "Some")
     assert zh.exit_code == 2 and "保留字" in zh.stderr
+
+
+@pytest.mark.parametrize(
+    ("key", "code"), [("customer_name", 4), ("contract_amount_cny", 4), ("contact_title", 4), ("first_contact_date", 0)]
+)
+def test_a_key_must_not_be_a_built_in_header_spelling(crm, key, code):
+    result = crm("fields", "add", key, "--type", "text", "--label-zh", "某字段", "--label-en", "Some field")
+    assert result.exit_code == code, result.stderr
+    if code:
+        assert "import header" in result.stderr
+
+
+def test_a_key_must_not_be_another_custom_fields_label(crm):
+    crm.ok("fields", "add", "tier", "--type", "text", "--label-zh", "会员等级", "--label-en", "Member tier")
+    result = crm("fields", "add", "member_tier", "--type", "text", "--label-zh", "某字段", "--label-en", "Some")
+    assert result.exit_code == 4 and "'tier'" in result.stderr

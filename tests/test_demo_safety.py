@@ -31,7 +31,7 @@ def test_demo_refuses_any_other_file(crm, tmp_path: Path) -> None:
     notes.write_bytes(b"my notes, not a database")
     plain_sqlite = tmp_path / "other.sqlite"
     conn = sqlite3.connect(plain_sqlite)
-    conn.execute("CREATE TABLE config (key TEXT, value TEXT)")
+    conn.execute("CREATE TABLE meta (key TEXT, value TEXT)")
     conn.commit()
     conn.close()
     for path in (notes, plain_sqlite):

@@ -21,7 +21,8 @@ def test_history_is_one_timeline_newest_first(crm, add):
     assert entries[-1]["detail"]["content"] == "补记：展会交谈"
     assert entries[-2]["summary"] == "[Phone] 首次电话"
     edit = next(e for e in entries if e["type"] == "edit")
-    assert edit["detail"] == {"field": "amount", "old": None, "new": "1200000"}
+    assert edit["detail"] == {"field": "amount", "old": None, "new": 12000}  # yuan, like every JSON output
+    assert edit["summary"] == "amount: — → 12000.00"
     status = [e for e in entries if e["type"] == "status"]
     assert status[0]["summary"] == "Potential → Intent (有预算)"
     assert status[0]["detail"] == {"from": "potential", "to": "intent", "note": "有预算"}

@@ -172,6 +172,21 @@ def test_repeated_headers_are_reachable_and_reported(crm, isolated_env: Path, tm
     assert db_rows(isolated_env, "SELECT address FROM customers") == [("上海",)]
 
 
+def test_number_header_cells_read_as_the_sheet_shows_them(tmp_path: Path) -> None:
+    from openpyxl import Workbook
+
+    from crmcli.readers import open_source
+
+    wb = Workbook()
+    wb.active.append(["名称", 2024.0, 1.5])
+    wb.active.append(["甲", 1, 2])
+    path = tmp_path / "h.xlsx"
+    wb.save(path)
+    src = open_source(str(path))
+    src.close()
+    assert src.headers == ["名称", "2024", "1.5"]
+
+
 def test_cells_beyond_the_header_are_reported(crm, tmp_path: Path) -> None:
     path = write_csv(tmp_path / "in.csv", [["名称", "联系人", "电话"], ["甲", "王强", "13812345678", "多出来的"]])
     summary = summary_of(crm, str(path), *sets())

@@ -22,12 +22,19 @@ def rich_table(rows, columns, title=None, caption=None) -> str:
         from rich.console import Console
 
         con = Console(file=buf, color_system=None, width=100_000, highlight=False, soft_wrap=True)
-    tbl = Table(box=box.SIMPLE_HEAD, title=title, caption=caption, header_style="", title_justify="left",
+    from rich.text import Text
+
+    from crmcli import textsafe
+
+    def literal(text):  # stored text is drawn literally (never as markup), control characters escaped
+        return None if text is None else Text(textsafe.escape(text))
+
+    tbl = Table(box=box.SIMPLE_HEAD, title=literal(title), caption=literal(caption), header_style="", title_justify="left",
                 caption_justify="left", pad_edge=False, show_edge=False)
     for col in columns:
         tbl.add_column(col.header, justify=col.justify, no_wrap=True, overflow="fold")
     for row in rows:
-        tbl.add_row(*(row.get(c.key, "") for c in columns))
+        tbl.add_row(*(literal(row.get(c.key, "")) for c in columns))
     con.print(tbl)
     return buf.getvalue()
 
@@ -79,6 +86,7 @@ def test_markup_and_emoji_codes_go_to_rich(monkeypatch):
     rows = [{"id": "[bold]x[/bold]", "name": ":smile:", "amount": "1"}]
     assert not plaintable.plain_enough("[bold]x") and not plaintable.plain_enough(":smile:")
     assert plain_table(rows, COLUMNS) == rich_table(rows, COLUMNS)
+    assert "[bold]x[/bold]" in plain_table(rows, COLUMNS) and ":smile:" in plain_table(rows, COLUMNS)  # literal
 
 
 TEXT = st.text(st.characters(codec="utf-8", exclude_categories=("Cs", "Cc", "Co", "Cn", "Zl", "Zp")), max_size=12)

@@ -197,11 +197,15 @@ def test_a_reveal_that_cannot_be_recorded_shows_nothing(crm, add, isolated_env: 
     def refuse(*args, **kwargs):  # a read-only database, say
         raise StoreError("the database is read-only")
 
-    monkeypatch.setattr(audit, "record_reveal", refuse)
-    for args in (["show", customer_id, "--reveal"], ["list", "--reveal"], ["search", "明达", "--reveal"]):
+    monkeypatch.setattr(audit, "_record", refuse)
+    crm.ok("edit", customer_id, "--phone", "13912345678")
+    for args in (["show", customer_id, "--reveal"], ["list", "--reveal"], ["search", "明达", "--reveal"],
+                 ["list", "--reveal", "-f", "json"], ["stale", "--before", "2030-01-01", "--reveal"],
+                 ["stale", "--before", "2030-01-01", "--reveal", "-f", "jsonl"], ["today", "--reveal"],
+                 ["export", "--reveal"], ["history", customer_id, "--reveal"]):
         result = crm(*args)
-        assert result.exit_code == 6
-        assert "13812345678" not in result.stdout
+        assert result.exit_code == 6, args
+        assert "13812345678" not in result.stdout and "13912345678" not in result.stdout, args
 
 
 def test_the_audit_log_is_append_only(add, isolated_env: Path) -> None:

@@ -42,6 +42,9 @@ def imported(tmp_path, *argv: str) -> set[str]:
      (["report", "funnel", "--format", "json"], "crmcli.cli.report_cmds")],
 )
 def test_a_command_imports_only_its_own_cli_module(tmp_path, argv, module):
+    from crmcli.storage import open_store
+
+    open_store(tmp_path / "crm.db").close()  # reads need an existing database
     cli_modules = {m for m in imported(tmp_path, *argv) if m in CLI_MODULES}
     # customer_cmds is also the listing commands' shared helper (build_filters, the column list).
     assert module in cli_modules and cli_modules <= {module, "crmcli.cli.customer_cmds"}

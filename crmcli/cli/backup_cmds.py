@@ -84,9 +84,9 @@ def _size(n: int) -> str:
 
 @backup_app.command("create", help=h(
     "Write a consistent, checked copy of the database into DIR (default: backups/ beside the database), named by "
-    "time. --keep N deletes all but the newest N. --encrypt writes an age file: to --recipient keys, or with a "
+    "time and the database's identity. --keep N deletes all but the newest N backups of this database. --encrypt writes an age file: to --recipient keys, or with a "
     "passphrase from --passphrase-file or $CRM_BACKUP_PASSPHRASE. Prints the backup's path.",
-    "把数据库的一致性副本写入目录（默认：数据库旁的 backups/），按时间命名并做完整性检查。--keep N 只保留最新 N 个。"
+    "把数据库的一致性副本写入目录（默认：数据库旁的 backups/），按时间和数据库标识命名并做完整性检查。--keep N 只保留该数据库最新的 N 个备份。"
     "--encrypt 写出 age 加密文件：使用 --recipient 公钥，或来自 --passphrase-file 或 $CRM_BACKUP_PASSPHRASE 的密码。打印备份路径。",
 ))
 def create(
@@ -128,9 +128,9 @@ def create(
 
 
 @backup_app.command("verify", help=h(
-    "Check a backup: decrypt it if encrypted, restore it into a temporary place and run SQLite's integrity check. "
-    "Exit code 0 when it is usable, 6 when not.",
-    "检查备份：如已加密先解密，恢复到临时位置并运行 SQLite 完整性检查。可用时退出码 0，不可用时 6。",
+    "Check a backup: decrypt it if encrypted, restore it into a temporary place, run SQLite's integrity check and "
+    "compare its schema with crm's. Exit code 0 when it is usable, 6 when not.",
+    "检查备份：如已加密先解密，恢复到临时位置，运行 SQLite 完整性检查并与 crm 的数据库结构比对。可用时退出码 0，不可用时 6。",
 ))
 def verify(
     file: Annotated[Path, typer.Argument(help=h("the backup file", "备份文件"), dir_okay=False)],
@@ -149,9 +149,9 @@ def verify(
 
 
 @backup_app.command("restore", help=h(
-    "Replace the database with a backup, after checking the backup and asking (--yes to skip). "
-    "The current database is kept aside as <db>.before-restore-<time>.",
-    "用备份替换当前数据库：先检查备份并确认（--yes 跳过确认）。当前数据库另存为 <数据库>.before-restore-<时间>。",
+    "Replace the database with a backup, after checking the backup and asking (--yes to skip), in one transaction. "
+    "The current database is kept aside as <db>.before-restore-<time>; audit rows written since the backup are kept.",
+    "用备份替换当前数据库（一个事务内完成）：先检查备份并确认（--yes 跳过确认）。当前数据库另存为 <数据库>.before-restore-<时间>；备份之后的审计记录会保留。",
 ))
 def restore(
     file: Annotated[Path, typer.Argument(help=h("the backup file", "备份文件"), dir_okay=False)],

@@ -128,7 +128,9 @@ def confirm(question: str, *, default: bool = False) -> bool:
 
 
 def err(text: str) -> None:
-    sys.stderr.write(text + "\n")
+    from ..textsafe import escape
+
+    sys.stderr.write(escape(text) + "\n")  # messages quote stored names: never their raw control characters
     sys.stderr.flush()
 
 
@@ -149,7 +151,9 @@ def describe_error(exc: CrmError, lang: str) -> str:
         spec = BY_KEY.get(exc.field)
         name = f"{exc.field} ({spec.label(lang)})" if spec and lang == "zh" else shorten(exc.field)
         where = i18n.message("row", lang, row=exc.row) + ": " if exc.row else ""
-        value = "" if exc.value in (None, "") else f" {shorten(exc.value)!r}"
+        from ..masking import message_value
+
+        value = "" if exc.value in (None, "") else f" {shorten(message_value(exc.field, exc.value))!r}"
         return f"{where}{name}{value}: {i18n.reason(exc.reason, lang, **exc.details)}"
     missing = getattr(exc, "missing", None)
     if missing:
@@ -250,7 +254,7 @@ def undecodable_argument(args: Iterable[str]) -> str | None:
             arg.encode("utf-8")
         except UnicodeEncodeError:
             shown = shorten(arg.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace"))
-            after = f" (after {previous})" if previous.startswith("-") else ""
+            after = (f"（{previous} 之后）" if LANG == "zh" else f" (after {previous})") if previous.startswith("-") else ""
             return i18n.message("argument_not_utf8", LANG, position=position, after=after, value=shown)
         previous = shorten(arg)
     return None
@@ -440,7 +444,7 @@ def complete_ids(ctx: typer.Context, incomplete: str) -> list[tuple[str, str]]:
 
     try:
         db = ctx.find_root().params.get("db")
-        with open_store(db, migrate=False) as store:
+        with open_store(db, migrate=False, create=False) as store:  # completing never creates
             return customers.ids_starting(store.conn, incomplete)
     except Exception:  # completion must never print a traceback into the shell
         return []
@@ -452,7 +456,7 @@ def option_completer(field_key: str) -> Callable[[typer.Context, str], list[tupl
 
         try:
             db = ctx.find_root().params.get("db")
-            with open_store(db, migrate=False) as store:
+            with open_store(db, migrate=False, create=False) as store:  # completing never creates
                 opts = OptionSet.load(store.conn).active(field_key)
         except Exception:
             return []

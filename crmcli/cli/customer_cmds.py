@@ -126,11 +126,11 @@ def register(app: typer.Typer) -> None:
         if reveal:
             from .. import audit
 
-            audit.record_reveal(store, [record["id"]], "show --reveal")  # recorded before it is shown
+            audit.reveal_one(store, record["id"], "show --reveal")  # recorded before it is shown
         if fmt != "table":
             import json
 
-            typer.echo(json.dumps(render.customer_machine(record, opts, st.lang, reveal), ensure_ascii=False, indent=2 if fmt == "json" else None))
+            typer.echo(render.safe_json(json.dumps(render.customer_machine(record, opts, st.lang, reveal), ensure_ascii=False, indent=2 if fmt == "json" else None)))
             return
         shown = render.customer_display(record, opts, st.lang, reveal)
         pairs = [(BY_KEY[k].label(st.lang), shown[k]) for k in all_columns() if k in BY_KEY]
@@ -354,34 +354,30 @@ def _emit_listing(filters: Any, order: list[tuple[str, bool]], limit: int | None
     if fmt == "table" and limit is None:
         effective = TABLE_DEFAULT_LIMIT
     cols = parse_columns(columns, list(DEFAULT_COLUMNS) if fmt == "table" else all_columns())
-    revealed: set[str] = set()
-    if reveal:
-        # Audited before anything is shown; only the customers recorded are shown unmasked.
-        from .. import audit
+    from .. import audit
 
-        revealed = {r["id"] for r in query.select(store.conn, filters, order, effective)}
-        audit.record_reveal(store, sorted(revealed), f"{command} --reveal")
+    filters.reveal = reveal  # only an audited reveal may match part of a phone
+    # A reveal records exactly the rows of the one result set shown, each before it is shown.
+    audited = f"{command} --reveal"
     if fmt in ("json", "jsonl"):
         # Built by SQLite as JSON text: the same objects as the projector below, far faster.
         from .. import customers, jsonsql
 
         keys = jsonsql.machine_keys(customers.columns(store.conn), cols if columns else None)
-        objects = query.select_json(store.conn, filters, order, effective, keys=keys, lang=st.lang, reveal=reveal)
+        if reveal:
+            pairs = query.select_json_with_ids(store.conn, filters, order, effective, keys=keys, lang=st.lang, reveal=True)
+            objects: Any = (obj for _, obj in audit.reveal(store, pairs, audited, id_of=lambda pair: pair[0]))
+        else:
+            objects = query.select_json(store.conn, filters, order, effective, keys=keys, lang=st.lang, reveal=False)
         render.write_json_strings(objects, fmt, sys.stdout)
         return
-    rows = query.select(store.conn, filters, order, effective)
-
-    masked = render.machine_projector(opts, st.lang, False)
-    unmasked = render.machine_projector(opts, st.lang, True)
-
-    def machine(r: Any) -> dict[str, Any]:
-        # Only csv, tsv and ids get here (JSON returned above); write_machine picks their columns.
-        return (unmasked if r["id"] in revealed else masked)(r)
-
+    rows: Any = query.select(store.conn, filters, order, effective)
+    if reveal:
+        rows = audit.reveal(store, rows, audited)
     n = emit_records(
         rows, fmt, columns=cols, lang=st.lang,
-        display=lambda r: render.customer_display(r, opts, st.lang, r["id"] in revealed),
-        machine=machine,
+        display=lambda r: render.customer_display(r, opts, st.lang, reveal),
+        machine=render.machine_projector(opts, st.lang, reveal),  # csv, tsv, ids: write_machine picks the columns
     )
     if fmt == "table":
         if n == 0:

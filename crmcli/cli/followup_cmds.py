@@ -100,7 +100,10 @@ def _due_text(days_overdue: int | None) -> str:
 
 
 def _t(en: str, zh: str) -> str:
-    return zh if state().lang == "zh" else en
+    from ..textsafe import escape
+
+    # These messages quote stored names, which may hold control characters (raw SQL, older data).
+    return escape(zh if state().lang == "zh" else en)
 
 
 def _columns(keys: list[str], lang: str) -> list[Any]:
@@ -273,7 +276,9 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one function per command
             typer.echo(_t(f"{record['id']} is already {new_label}; nothing changed",
                           f"{record['id']} 已经是{new_label}；没有变化"))
         else:
-            typer.echo(f"{record['id']} {record['name']}: {opts.label('status', old, st.lang)} → {new_label}")
+            from ..textsafe import escape
+
+            typer.echo(escape(f"{record['id']} {record['name']}: {opts.label('status', old, st.lang)} → {new_label}"))
 
     @app.command("history", help=h(
         "One customer's timeline: follow-ups, status changes and field edits, newest first.",
@@ -284,6 +289,7 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one function per command
         limit: Annotated[Optional[int], typer.Option("--limit", "-n", min=0, help=h("at most N entries (0: all)", "最多 N 条（0 为全部）"))] = None,  # noqa: UP045
         fmt: FormatOpt = "table",
         wide: WideOpt = False,
+        reveal: RevealOpt = False,
     ) -> None:
         from .. import customers, followups, options, render
 
@@ -292,7 +298,11 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one function per command
         fmt = check_format(fmt, ("table", "json", "jsonl", "csv", "tsv"))
         opts = options.load(store)
         record = customers.get(store.conn, customer_id)
-        entries = followups.history(store.conn, record["id"], opts, st.lang)
+        if reveal:
+            from .. import audit
+
+            audit.reveal_one(store, record["id"], "history --reveal")  # recorded before old phones are shown
+        entries = followups.history(store.conn, record["id"], opts, st.lang, reveal=reveal)
         if limit:
             entries = entries[:limit]
         if fmt == "table":
@@ -344,23 +354,26 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one function per command
         extra = ("last_contact", "days_inactive")
         default = ["id", "name", "contact", "phone", "owner", "status", "grade", "last_contact", "days_inactive"]
         keys = _parse_keys(columns, default if fmt == "table" else [*ALL_COLUMNS, *extra], extra)
-        if reveal:
-            from .. import audit
+        from .. import audit
 
-            shown = [r["id"] for r in agenda.stale(store.conn, filters, boundary, include_lost=include_lost, limit=limit or None)]
-            audit.record_reveal(store, shown, "stale --reveal")
+        # A reveal records exactly the rows of the one result set shown, each before it is shown.
         if fmt in ("json", "jsonl"):
             # Large results (cron on a big team) are built as JSON by SQLite itself: see jsonsql.
             from .. import customers, jsonsql
 
             wanted = keys if columns else None
             json_keys = jsonsql.machine_keys([*customers.COLUMNS, *extra], wanted)
-            objects = agenda.stale_json(store.conn, filters, boundary, keys=json_keys, lang=st.lang, reveal=reveal,
-                                        today=clock.today(), include_lost=include_lost, limit=limit or None)
+            objects: Any = agenda.stale_json(store.conn, filters, boundary, keys=json_keys, lang=st.lang, reveal=reveal,
+                                             today=clock.today(), include_lost=include_lost, limit=limit or None,
+                                             with_ids=reveal)
+            if reveal:
+                objects = (obj for _, obj in audit.reveal(store, objects, "stale --reveal", id_of=lambda pair: pair[0]))
             n = render.write_json_strings(objects, fmt, sys.stdout)
         else:
-            rows = agenda.stale(store.conn, filters, boundary, today=clock.today(), include_lost=include_lost,
-                                limit=limit or None)
+            rows: Any = agenda.stale(store.conn, filters, boundary, today=clock.today(), include_lost=include_lost,
+                                     limit=limit or None)
+            if reveal:
+                rows = audit.reveal(store, rows, "stale --reveal")
             first = next(rows, None)
             if first is None and fmt == "table":
                 # No table drawn, so Rich is never imported: an empty cron run stays fast.
@@ -412,7 +425,9 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one function per command
         if reveal:
             from .. import audit
 
-            audit.record_reveal(store, [r["id"] for r in (*plan.due, *plan.priority)], "today --reveal")
+            # Both sections in one chunk: recorded (once per customer) before either is shown.
+            shown = [*plan.due, *plan.priority]
+            list(audit.reveal(store, shown, "today --reveal", chunk=len(shown) or 1))
         for rec in plan.priority:
             rec["how"] = agenda.explain_text(rec["explain"])
         if fmt == "table":
@@ -492,7 +507,9 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one function per command
                                     "请给出客户编号和等级（crm grade XS2024001 A），或使用 --recompute"))
             record, changed = grading.set_grade(store, customer_id, None if clear else grade, ctx)
             shown = record["grade"] or "—"
-            typer.echo(f"{record['id']} {record['name']}: {shown}" if changed
+            from ..textsafe import escape
+
+            typer.echo(escape(f"{record['id']} {record['name']}: {shown}") if changed
                        else _t(f"{record['id']}: grade already {shown}; nothing changed", f"{record['id']}：等级已是 {shown}；没有变化"))
             return
         if customer_id is not None:

@@ -369,7 +369,9 @@ def _report(summary: Any, fmt: str, lang: str, *, failed: bool) -> None:
     if fmt == "json":
         data = summary.as_dict(lang)
         data["ok"] = not failed
-        typer.echo(json.dumps(data, ensure_ascii=False))
+        from ..render import safe_json
+
+        typer.echo(safe_json(json.dumps(data, ensure_ascii=False)))
     if summary.ignored_columns:
         err(
             h(
@@ -595,6 +597,10 @@ def register(app: typer.Typer) -> None:
 
         st = state()
         store = st.store()
+        if out and out != "-":  # the database, an existing file, a directory: said before the extension
+            from .. import outputs
+
+            outputs.check_target(out, force=force, protect=outputs.protected(store.path))
         kind = exporting.format_for(out, fmt)
         filters = build_filters(
             status=status,
@@ -613,6 +619,7 @@ def register(app: typer.Typer) -> None:
             archived=archived,
             all_=all_,
         )
+        filters.reveal = reveal  # only an audited reveal may match part of a phone
         people = kind == "xlsx" or excel
         header_mode = (headers or (st.lang if people else "keys")).lower()
         if header_mode not in ("keys", "zh", "en"):
