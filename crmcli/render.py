@@ -367,7 +367,7 @@ def table(
     flexible = [is_flexible(c) for c in shown]
     for col, width, flex in zip(shown, widths, flexible):
         if not fitted:
-            tbl.add_column(col.header, justify=col.justify, no_wrap=True)  # type: ignore[arg-type]
+            tbl.add_column(col.header, justify=col.justify, no_wrap=True, overflow="fold")  # type: ignore[arg-type]
         elif flex:
             tbl.add_column(col.header, justify=col.justify, width=width, overflow="fold" if wide else "ellipsis",  # type: ignore[arg-type]
                            no_wrap=not wide)

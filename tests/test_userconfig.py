@@ -27,8 +27,8 @@ def test_conftest_points_the_file_into_tmp_path(tmp_path):
 
 
 @pytest.fixture(autouse=True)
-def no_user_variable(monkeypatch):
-    monkeypatch.delenv("CRM_USER", raising=False)
+def no_user_file(tmp_path):
+    (tmp_path / "user-config.toml").unlink(missing_ok=True)  # conftest's test user
 
 
 def test_set_get_unset_list(crm):
