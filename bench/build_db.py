@@ -21,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from generate import iter_customers, iter_followups  # noqa: E402
 
-from crmcli import parsing  # noqa: E402
+from crmcli import phones  # noqa: E402
 from crmcli.storage import open_store  # noqa: E402
 
 CUSTOMER_COLUMNS = (
@@ -37,7 +37,7 @@ def _customer_rows(rows: int, seed: int) -> Iterator[tuple[object, ...]]:
         stamp = c["first_contact"] + "T09:00:00Z"
         values = {k: (v or None) for k, v in c.items()}
         values["amount"] = int(Decimal(c["amount"]) * 100) if c["amount"] else None
-        values["phone_key"] = parsing.phone_key(c["phone"])
+        values["phone_key"] = phones.phone_key(c["phone"])
         values.update(created_at=stamp, updated_at=stamp, version=1, archived=0)
         yield tuple(values[k] for k in CUSTOMER_COLUMNS)
 

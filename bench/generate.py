@@ -120,6 +120,9 @@ OWNERS = (
     "梁颖", "宋涛", "郑经理", "谢婷婷", "韩磊", "唐敏", "冯经理", "于洋", "董倩", "萧文",
 )
 
+# Taiyuan, Xiamen, Nanning, Lanzhou and Urumqi: 7-digit local numbers (all the other cities
+# here have 8), as libphonenumber's metadata has them; crm refuses the wrong length.
+SEVEN_DIGIT_AREAS = frozenset({"0351", "0592", "0771", "0931", "0991"})
 # Real cities: (province prefix, city, landline area code, districts).
 CITIES = (
     ("", "北京", "010", ("海淀区", "朝阳区", "东城区", "西城区", "丰台区", "昌平区", "大兴区")),
@@ -518,7 +521,11 @@ def _customers(rows: int, seed: int, id_prefix: str, labels: bool, until: date, 
         if r < 0.88:
             phone = mobiles[int(rnd() * n_mobile)] + f"{int(rnd() * 100_000_000):08d}"
         else:
-            phone = f"{area}-{2 + int(rnd() * 7)}{int(rnd() * 10_000_000):07d}"
+            first, rest = 2 + int(rnd() * 7), int(rnd() * 10_000_000)
+            if first == 8 and rest < 100_000:
+                rest += 100_000  # 800xxxxx is no number in Beijing or Shanghai
+            # Same draws for every city; the cities whose numbers have 7 digits get one fewer.
+            phone = f"{area}-{first}{rest // 10:06d}" if area in SEVEN_DIGIT_AREAS else f"{area}-{first}{rest:07d}"
 
         r = rnd()
         if r < 0.12:

@@ -105,10 +105,16 @@ def _writer(store: Store) -> Store:
     return Store(conn, store.path)
 
 
+def reveal_ids(store: Store, customer_ids: Iterable[str], command: str, *, user: str | None = None) -> None:
+    """Record that ``command`` is about to show these customers' phones unmasked, for a result
+    already read in full (show, history, contact lists)."""
+    for _ in reveal(store, customer_ids, command, user=user):
+        pass
+
+
 def reveal_one(store: Store, customer_id: str, command: str, *, user: str | None = None) -> None:
     """Record that ``command`` is about to show one customer's phone unmasked (show, history)."""
-    for _ in reveal(store, [customer_id], command, user=user):
-        pass
+    reveal_ids(store, [customer_id], command, user=user)
 
 
 def reveals(store: Store, customer_id: str) -> list[tuple[str, str, str]]:

@@ -110,6 +110,12 @@ def _weight_map(key: str, upper: bool) -> Check:
     return check
 
 
+def _phone_region(value: str, conn: sqlite3.Connection) -> str:
+    from .phones import check_region
+
+    return check_region(value)
+
+
 def _grade_rule(value: str, conn: sqlite3.Connection) -> str:
     from . import grading
 
@@ -133,6 +139,7 @@ SETTINGS: dict[str, Setting] = {
     s.key: s
     for s in (
         Setting("id-prefix", "XS", "prefix of generated customer IDs (1 to 8 letters A-Z)", "生成客户编号的前缀（1 到 8 个字母 A-Z）", _prefix),
+        Setting("phone-region", "CN", "region of phones written without a country code ($CRM_PHONE_REGION overrides it)", "不带国家/地区代码的电话所属地区（$CRM_PHONE_REGION 优先）", _phone_region),
         # Follow-ups, stale, today, grading.
         Setting("stale-months", "3", "default window of crm stale / archive / today, in calendar months (1 to 120)", "stale/archive/today 的默认时间窗口（自然月，1 到 120）", _months),
         Setting("priority-status", "intent=4,active=3,potential=2,paused=1,lost=0", "crm today: points per status (STATUS=N, N from 0 to 1000)", "crm today：各合作状态的分值（状态=N，N 为 0 到 1000）", _weight_map("priority-status", upper=False)),
@@ -201,7 +208,7 @@ def _setting(key: str) -> Setting:
     except KeyError:
         from .userconfig import USER_SETTINGS
 
-        if key in USER_SETTINGS:
+        if key == "user" and key in USER_SETTINGS:
             # The shared `user` setting made everyone on a shared file the same person: per-person
             # settings live in the per-user file now (crmcli.userconfig).
             raise UsageError(

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import clock, config, ids, parsing, textsafe
+from . import clock, config, ids, parsing, phones, textsafe
 from .errors import Conflict, DuplicateValue, NotFound, ParseError, UsageError, ValidationError
 from .fields import BY_KEY, FIELDS, REQUIRED, SEED_KEYS
 from .options import OptionSet
@@ -41,8 +41,13 @@ class MissingFields(UsageError):
 NAME_KEYS = frozenset({"name", "contact"})
 
 
-def clean_value(key: str, raw: object, options: OptionSet, *, allow_retired: bool = False) -> object:
-    """Turn one user-supplied value into its stored form, or raise ValidationError naming it."""
+def clean_value(
+    key: str, raw: object, options: OptionSet, *, allow_retired: bool = False, region: str | None = None
+) -> object:
+    """Turn one user-supplied value into its stored form, or raise ValidationError naming it.
+
+    ``region``: of phones written without a country code (:func:`crmcli.phones.default_region`;
+    None: that function without a database, i.e. ``$CRM_PHONE_REGION`` or CN)."""
     spec = BY_KEY.get(key)
     if spec is None:
         raise ValidationError(key, raw, "unknown_field", details={"fields": ", ".join(BY_KEY)})
@@ -65,7 +70,7 @@ def clean_value(key: str, raw: object, options: OptionSet, *, allow_retired: boo
         if spec.kind == "phone":
             if "*" in text:
                 raise ParseError("masked_phone")
-            value: object = parsing.parse_phone(text)
+            value: object = phones.parse_phone(text, region or phones.default_region())
         elif spec.kind == "email":
             value = parsing.parse_email(text)
         elif spec.kind == "date":
@@ -91,8 +96,17 @@ def clean_value(key: str, raw: object, options: OptionSet, *, allow_retired: boo
     return value
 
 
-def clean(raw: Mapping[str, object], options: OptionSet, *, allow_retired: bool = False) -> Record:
-    return {key: clean_value(key, value, options, allow_retired=allow_retired) for key, value in raw.items()}
+def clean(
+    raw: Mapping[str, object], options: OptionSet, *, allow_retired: bool = False, region: str | None = None
+) -> Record:
+    return {
+        key: clean_value(key, value, options, allow_retired=allow_retired, region=region) for key, value in raw.items()
+    }
+
+
+def _region(store: Store, raw: Mapping[str, object]) -> str:
+    # Resolved only when a phone is given: a configured region other than CN imports phonenumbers.
+    return phones.default_region(store) if raw.get("phone") else phones.DEFAULT_REGION
 
 
 @dataclass
@@ -103,6 +117,8 @@ class Context:
     prefix: str
     command: str = "add"
     batch_id: int | None = None
+    change_id: int | None = None
+    """The ``changes`` row this command's audit rows belong to (one undoable unit; see changes.py)."""
     warnings: list[str] = field(default_factory=list)
 
     @classmethod
@@ -128,7 +144,8 @@ def missing_required(values: Mapping[str, object]) -> list[str]:
 def add(store: Store, raw: Mapping[str, object], ctx: Context, options: OptionSet) -> Record:
     """Validate and insert one customer; returns the stored record."""
     columns(store.conn)  # this database's custom fields are known to clean_value
-    values = {**defaults(ctx), **{k: v for k, v in clean(raw, options).items() if v is not None}}
+    cleaned = clean(raw, options, region=_region(store, raw))
+    values = {**defaults(ctx), **{k: v for k, v in cleaned.items() if v is not None}}
     missing = missing_required(values)
     if missing:
         raise MissingFields(missing)
@@ -145,12 +162,14 @@ def insert(conn: sqlite3.Connection, values: Record, ctx: Context) -> Record:
     if explicit:
         if conn.execute("SELECT 1 FROM customers WHERE id = ?", (explicit,)).fetchone():
             raise DuplicateValue("id", explicit, "id_exists")
+        if conn.execute("SELECT 1 FROM trash_customers WHERE id = ?", (explicit,)).fetchone():
+            raise ValidationError("id", explicit, "id_in_trash")
         ids.note_explicit(conn, str(explicit))
     else:
         record["id"] = ids.next_id(conn, ctx.prefix, int(stamp[:4]))
     record.update(created_at=stamp, updated_at=stamp, version=1, archived=0)
     phone = record.get("phone")
-    record["phone_key"] = parsing.phone_key(str(phone)) if phone else None
+    record["phone_key"] = phones.phone_key(str(phone)) if phone else None
     _warn_duplicates(conn, record, ctx)
     keys = [k for k in record if record[k] is not None]
     conn.execute(
@@ -215,29 +234,39 @@ def edit(
     if "id" in raw:
         raise ValidationError("id", raw["id"], "not_editable")
     columns(store.conn)  # this database's custom fields are known to clean_value
-    values = clean(raw, options, allow_retired=True)
+    values = clean(raw, options, allow_retired=True, region=_region(store, raw))
     with store.write() as conn:
         current = get(conn, customer_id)
-        for key, value in values.items():
-            # A retired option may stay on a record, but not be newly chosen.
-            if BY_KEY[key].kind == "choice" and value is not None and value != current[key]:
-                options.resolve(key, str(value))
-            # A retired custom field keeps its values but takes no new ones.
-            if BY_KEY[key].custom and not BY_KEY[key].editable and value != current[key]:
-                raise ValidationError(key, value, "field_retired")
-        if "last_followup" in values:
-            from .followups import check_edit_last_followup  # followups builds on this module
-
-            check_edit_last_followup(current["last_followup"], values["last_followup"])
+        check_edit(current, values, options)
         if expected_version is not None and current["version"] != expected_version:
             theirs = [k for k, v in values.items() if current[k] != v]
             raise Conflict(
                 f"{current['id']} was changed by someone else (version {expected_version} → "
                 f"{current['version']}); your changes to {', '.join(theirs) or 'it'} were not saved"
             )
+        from . import changes
+
+        changes.start(conn, ctx, "edit", f"edit {current['id']}")
         changed = update(conn, current, values, ctx)
+        changes.drop_if_empty(conn, ctx)
         record = get(conn, current["id"])
     return record, changed
+
+
+def check_edit(current: Record, values: Record, options: OptionSet) -> None:
+    """What an edit may not do to ``current`` beyond what clean_value checks (``crm edit`` of one
+    customer or of many: one rule set)."""
+    for key, value in values.items():
+        # A retired option may stay on a record, but not be newly chosen.
+        if BY_KEY[key].kind == "choice" and value is not None and value != current[key]:
+            options.resolve(key, str(value))
+        # A retired custom field keeps its values but takes no new ones.
+        if BY_KEY[key].custom and not BY_KEY[key].editable and value != current[key]:
+            raise ValidationError(key, value, "field_retired")
+    if "last_followup" in values:
+        from .followups import check_edit_last_followup  # followups builds on this module
+
+        check_edit_last_followup(current["last_followup"], values["last_followup"])
 
 
 def update(conn: sqlite3.Connection, current: Record, values: Record, ctx: Context) -> list[str]:
@@ -253,7 +282,7 @@ def update(conn: sqlite3.Connection, current: Record, values: Record, ctx: Conte
     assignments = {key: values[key] for key in changed}
     if "phone" in changed:
         phone = values["phone"]
-        assignments["phone_key"] = parsing.phone_key(str(phone)) if phone else None
+        assignments["phone_key"] = phones.phone_key(str(phone)) if phone else None
     sets = ", ".join(f"{_q(key)} = ?" for key in assignments)
     conn.execute(
         f"UPDATE customers SET {sets}, updated_at = ?, version = version + 1 WHERE id = ?",
@@ -272,13 +301,10 @@ def _q(column: str) -> str:
 
 
 def delete(store: Store, customer_id: str, ctx: Context) -> Record:
-    with store.write() as conn:
-        record = get(conn, customer_id)
-        conn.execute("DELETE FROM followups WHERE customer_id = ?", (record["id"],))
-        conn.execute("DELETE FROM status_changes WHERE customer_id = ?", (record["id"],))
-        conn.execute("DELETE FROM customers WHERE id = ?", (record["id"],))
-        _audit(conn, record["id"], ctx, "*", record["name"], "deleted", clock.now_utc())
-    return record
+    """Move one customer, with its follow-ups and history, to the trash (see :mod:`crmcli.trash`)."""
+    from . import trash
+
+    return trash.delete(store, [customer_id], ctx)[0]
 
 
 def log_status(
@@ -306,7 +332,8 @@ def _audit(
     stamp: str,
 ) -> None:
     conn.execute(
-        "INSERT INTO audit_log (customer_id, at, by, command, field, old, new, batch_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO audit_log (customer_id, at, by, command, field, old, new, batch_id, change_id) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             customer_id,
             stamp,
@@ -316,6 +343,7 @@ def _audit(
             None if old is None else str(old),
             None if new is None else str(new),
             ctx.batch_id,
+            ctx.change_id,
         ),
     )
 

@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from . import parsing
+from . import parsing, phones
 from .errors import UsageError
 from .fields import BY_KEY, FIELDS
 from .options import OptionSet
@@ -50,7 +50,7 @@ def _text_value(key: str, value: Any, options: OptionSet, lang: str, reveal: boo
     if kind == "choice":
         return options.label(key, str(value), lang)
     if kind == "phone":
-        return str(value) if reveal else parsing.mask_phone(str(value))
+        return str(value) if reveal else phones.mask_phone(str(value))
     if kind == "amount":
         return parsing.format_amount(int(value))
     return str(value)

@@ -24,7 +24,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any
 
-from . import parsing
+from . import parsing, phones
 from .customers import PORTABLE_COLUMNS, columns
 from .errors import UsageError
 from .fields import BY_KEY, custom_keys
@@ -37,7 +37,9 @@ from .textsafe import FORMULA_START, csv_cell, neutralise  # noqa: F401 - shared
 FORMATS = ("csv", "tsv", "xlsx", "json", "jsonl", "vcf")
 EXPORT_COLUMNS = PORTABLE_COLUMNS
 LOST_FILL = "FFC7CE"
-EXTRA_LABELS = {"archived_at": ("归档时间", "Archived at")}
+EXTRA_LABELS = {"archived_at": ("归档时间", "Archived at"), "tags": ("标签", "Tags")}
+TAGS_SQL = "(SELECT group_concat(tag, ';') FROM (SELECT tag FROM tags WHERE customer_id = customers.id ORDER BY tag))"
+"""A customer's tags as one ``;``-separated cell (what ``crm import`` reads back)."""
 
 
 @dataclass
@@ -107,17 +109,17 @@ def header_for(key: str, mode: str, followups: bool) -> str:
 def export_columns(store: Store) -> tuple[str, ...]:
     """The customer columns an export writes: the built-in ones, then this database's custom fields."""
     columns(store.conn)
-    return EXPORT_COLUMNS + custom_keys()
+    return EXPORT_COLUMNS + ("tags",) + custom_keys()  # tags: built-in, so before the custom fields
 
 
 def customer_rows(
     store: Store, filters: Filters, order: list[tuple[str, bool]] | None = None
 ) -> Iterator[dict[str, Any]]:
-    keys = columns(store.conn)  # custom fields included
+    keys = (*columns(store.conn), "tags")  # custom fields included
     where, params = filters.where()
-    sql = f"SELECT {', '.join(keys)} FROM customers WHERE {where} {order_by(order or [])}"
-    for row in store.conn.execute(sql, params):
-        yield dict(zip(keys, row))
+    sql = f"SELECT {', '.join(columns())}, {TAGS_SQL} FROM customers WHERE {where} {order_by(order or [], reveal=filters.reveal)}"
+    cursor = store.conn.execute(sql, params)  # now, not on the first row: a refused query writes nothing
+    return (dict(zip(keys, row)) for row in cursor)
 
 
 def followup_rows(store: Store, filters: Filters) -> Iterator[dict[str, Any]]:
@@ -168,7 +170,7 @@ def _plain(key: str, value: Any, settings: ExportSettings, options: OptionSet, l
     spec = BY_KEY.get(key)
     kind = spec.kind if spec else "text"
     if kind == "phone":
-        return value if settings.reveal else parsing.mask_phone(value)
+        return value if settings.reveal else phones.mask_phone(value)
     if kind == "amount":
         return parsing.format_amount(value)
     if kind == "choice" and labels:

@@ -140,8 +140,11 @@ def check_edit_last_followup(current: str | None, new: str | None) -> None:
 
 def log(store: Store, customer_id: str, raw: FollowupInput, ctx: Context, options: OptionSet) -> Record:
     """Validate and store one follow-up; update the customer from it when it is the latest."""
+    from . import changes
+
     values = prepare(raw, options, ctx)
     with store.write() as conn:
+        changes.start(conn, ctx, "log", f"log {customer_id}")
         return log_in(conn, customer_id, values, ctx)
 
 
@@ -229,21 +232,33 @@ def change_status(
 ) -> tuple[Record, str | None]:
     """Set the status (code or label). Returns the record and the previous status, or None when
     the customer already had it (a successful no-op, nothing recorded)."""
+    from . import changes
+
     code = options.resolve("status", new)
     note = _text("note", note)
     with store.write() as conn:
-        current = get(conn, customer_id)
-        old = current["status"]
-        if old == code:
-            return current, None
-        stamp = clock.now_utc()
-        conn.execute(
-            "UPDATE customers SET status = ?, updated_at = ?, version = version + 1 WHERE id = ?",
-            (code, stamp, current["id"]),
-        )
-        log_status(conn, current["id"], old, code, ctx, note, stamp)
-        _audit(conn, current["id"], ctx, "status", old, code, stamp)
-        return get(conn, current["id"]), old
+        changes.start(conn, ctx, "status", f"status {customer_id} {code}")
+        result = change_status_in(conn, customer_id, code, ctx, note)
+        changes.drop_if_empty(conn, ctx)
+        return result
+
+
+def change_status_in(
+    conn: sqlite3.Connection, customer_id: str, code: str, ctx: Context, note: str | None
+) -> tuple[Record, str | None]:
+    """:func:`change_status` inside the caller's transaction, with a resolved code and a checked note."""
+    current = get(conn, customer_id)
+    old = current["status"]
+    if old == code:
+        return current, None
+    stamp = clock.now_utc()
+    conn.execute(
+        "UPDATE customers SET status = ?, updated_at = ?, version = version + 1 WHERE id = ?",
+        (code, stamp, current["id"]),
+    )
+    log_status(conn, current["id"], old, code, ctx, note, stamp)
+    _audit(conn, current["id"], ctx, "status", old, code, stamp)
+    return get(conn, current["id"]), old
 
 
 def status_changes(conn: sqlite3.Connection, customer_id: str) -> list[Record]:
@@ -297,11 +312,20 @@ def history(
     A back-dated follow-up sits at its date. Old and new phones are masked unless ``reveal`` (which
     the caller audits); amounts are yuan, dropdowns read as labels in the summary.
     """
+    from .merge import merged_into
+
     record = get(conn, customer_id)
     cid = record["id"]
-    audit = conn.execute(
-        'SELECT id, at, "by", command, field, old, new FROM audit_log WHERE customer_id = ? ORDER BY id', (cid,)
+    # Customers merged into this one keep their audit rows under their own IDs (the trail is
+    # append-only): their history is this customer's too, each line naming its first ID.
+    sources = [cid, *merged_into(conn, cid)]
+    audit_rows = conn.execute(
+        'SELECT id, at, "by", command, field, old, new, customer_id FROM audit_log '
+        f"WHERE customer_id IN ({', '.join('?' * len(sources))}) ORDER BY id",
+        sources,
     ).fetchall()
+    origin = {r[0]: r[7] for r in audit_rows}
+    audit = [r[:7] for r in audit_rows]
     # Timestamps have one-second resolution, so events of one command share them. The audit log's
     # ids give the true order: status changes and follow-ups borrow the id of their audit rows.
     status_seq: dict[tuple[str, str], float] = {}
@@ -362,7 +386,15 @@ def history(
             continue  # shown as the status change / the follow-up itself
         if field == "*":
             kind = "created" if new == "created" else str(new)
-            summary = kind
+            summary = f"{kind}: {old}" if old and new in ("merged", "merged-into", "purged") else kind
+        elif field == "tags":
+            kind = "tags"
+            summary = f"tags: {old or '—'} → {new or '—'}"
+        elif field == "contacts":
+            from .contacts import describe
+
+            kind = "contact"
+            summary = ("contact added: " + describe(new)) if new else ("contact removed: " + describe(old))
         elif command in ("archive", "restore"):
             if field != "archived":
                 continue
@@ -378,10 +410,12 @@ def history(
             "type": kind,
             "by": by,
             "summary": summary,
-            "detail": {"field": field, "old": old, "new": new},
+            "detail": {"field": field, "old": old, "new": new} if field != "contacts" else {"field": field},
             "command": command,
             "at": at,
         }
+        if origin[aid] != cid:
+            entry["summary"] = f"[{origin[aid]}] {summary}"
         entries.append((at, float(aid), entry))
     entries.sort(key=lambda e: (e[0], e[1]), reverse=True)
     return [entry for _, _, entry in entries]

@@ -47,7 +47,7 @@ def unknown_lang(explicit: str | None) -> str | None:
     return None
 
 
-# Validation reasons not owned by the parsers (those live in parsing.REASONS).
+# Validation reasons not owned by the parsers (those live in parsing.REASONS and phones.REASONS).
 REASONS: dict[str, tuple[str, str]] = {
     "required": ("is required", "为必填项"),
     "too_long": ("is longer than {max_len} characters", "超过 {max_len} 个字符"),
@@ -93,6 +93,13 @@ REASONS: dict[str, tuple[str, str]] = {
         "会让最近跟进时间倒退（当前为 {current}）；请改为记录跟进",
     ),
     "id_exists": ("is already used by another customer", "已被其他客户使用"),
+    "id_in_trash": (
+        "is reserved by a deleted customer (crm trash list; deleted IDs are never reused)",
+        "已被已删除的客户占用（见 crm trash list；删除客户的编号不会再被使用）",
+    ),
+    "age_format": ("is not an age such as 30d, 2w, 6m or 1y", "不是时长（如 30d、2w、6m、1y）"),
+    "tag_control": ("contains a control character", "含有控制字符"),
+    "tag_separator": ("contains ';', which separates tags", "含有用于分隔标签的 ;"),
     "unknown_field": ("is not a field; fields: {fields}", "不是字段；可用字段：{fields}"),
     "not_editable": ("cannot be set by hand", "不能手动设置"),
     "masked_phone": ("is a masked phone number; export with --reveal to re-import", "是打码的电话号码；请用 --reveal 导出后再导入"),
@@ -116,8 +123,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "added": ("Added {id} {name}", "已添加 {id} {name}"),
     "updated": ("Updated {id}: {fields}", "已更新 {id}：{fields}"),
     "unchanged": ("{id}: nothing changed", "{id}：没有变化"),
-    "deleted": ("Deleted {id} {name}", "已删除 {id} {name}"),
-    "delete_confirm": ("Delete {id} {name} and its follow-ups?", "删除 {id} {name} 及其跟进记录？"),
+    "deleted": ("Moved {id} {name} to the trash", "已将 {id} {name} 移入回收站"),
+    "delete_confirm": ("Move {id} {name} and its follow-ups to the trash?", "将 {id} {name} 及其跟进记录移入回收站？"),
     "aborted": ("Aborted; nothing changed.", "已取消；没有任何更改。"),
     "not_found": ("no customer {id}", "没有客户 {id}"),
     "missing_required": (
@@ -181,8 +188,9 @@ def message(key: str, lang: str, /, **params: object) -> str:
 
 def reason(key: str, lang: str, /, **details: object) -> str:
     from .parsing import REASONS as PARSE_REASONS
+    from .phones import REASONS as PHONE_REASONS
 
-    en, zh = REASONS.get(key) or PARSE_REASONS.get(key) or (key, key)
+    en, zh = REASONS.get(key) or PARSE_REASONS.get(key) or PHONE_REASONS.get(key) or (key, key)
     text = zh if lang == "zh" else en
     try:
         return text.format(**details)

@@ -44,8 +44,12 @@ def next_id(conn: sqlite3.Connection, prefix: str, year: int) -> str:
     if not _usable(last):
         last = highest_stored(conn, prefix, year)
     number = last + 1
-    # An ID typed by hand may already sit on this number; skip past it rather than fail.
-    while conn.execute("SELECT 1 FROM customers WHERE id = ?", (format_id(prefix, year, number),)).fetchone():
+    # An ID typed by hand may already sit on this number, or a customer in the trash keep it
+    # reserved: skip past it rather than fail.
+    while conn.execute(
+        "SELECT 1 FROM customers WHERE id = ?1 UNION ALL SELECT 1 FROM trash_customers WHERE id = ?1",
+        (format_id(prefix, year, number),),
+    ).fetchone():
         number += 1
     if number > SEQUENCE_MAX:
         raise UsageError(
@@ -65,7 +69,11 @@ def highest_stored(conn: sqlite3.Connection, prefix: str, year: int) -> int:
     head = f"{prefix}{year}"
     best = 0
     # The prefix is letters only (config checks it): nothing in it is special to GLOB.
-    for (customer_id,) in conn.execute("SELECT id FROM customers WHERE id GLOB ?", (head + "[0-9]*",)):
+    # Trashed customers' IDs count too: they stay reserved until purged.
+    for (customer_id,) in conn.execute(
+        "SELECT id FROM customers WHERE id GLOB ?1 UNION ALL SELECT id FROM trash_customers WHERE id GLOB ?1",
+        (head + "[0-9]*",),
+    ):
         match = ID_RE.match(customer_id)
         if match and match.group(1) == prefix and int(match.group(2)) == year:
             best = max(best, int(match.group(3)))

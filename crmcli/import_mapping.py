@@ -358,6 +358,10 @@ def detect_target(headers: Sequence[str]) -> str:
     return "customers"
 
 
+TAG_HEADERS = frozenset(header_key(h) for h in ("tags", "标签", "Tags"))
+"""Headers of a customer file's ``tags`` column (crmcli.tags; export writes one of them)."""
+
+
 def make_plan(
     headers: Sequence[str],
     mapping: Mapping_,
@@ -418,6 +422,8 @@ def make_plan(
             continue  # "Company" would be the name, but the mapping composes the name from it
         elif norm in aliases:
             key = aliases[norm]
+        elif target == "customers" and norm in TAG_HEADERS:
+            key = "tags"  # not a field: its own table (see crmcli.tags)
         elif target == "customers" and norm in label_columns:
             key = ""
         elif norm in template_columns:

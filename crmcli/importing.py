@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from . import clock, i18n, ids, import_mapping, parsing, textsafe
+from . import clock, i18n, ids, import_mapping, parsing, phones, textsafe
 from .custom_fields import parse_decimal, parse_integer
 from .customers import (
     EMAIL_MATCH,
@@ -43,9 +43,10 @@ from .customers import (
     email_key,
     update,
 )
-from .errors import Conflict, CrmError, NotFound, ParseError, UsageError, ValidationError, shorten
+from .errors import Conflict, CrmError, ParseError, UsageError, ValidationError, shorten
 from .fields import BY_KEY, REQUIRED, all_fields, custom_keys
-from .followups import FOLLOWUP_COLUMNS, MIRRORED, mirror, mirror_values, moves_last_followup
+from .followups import FOLLOWUP_COLUMNS, mirror, moves_last_followup
+from .import_batches import BATCH_COLUMNS, UndoResult, batch, batches, current_record, undo
 from .import_mapping import (  # moved there; imported from here by other modules and tests
     FOLLOWUP_LABELS,
     Mapping_,
@@ -74,7 +75,6 @@ MATCH_KEYS = ("id", "phone", "email")
 RESTORE_KEYS = ("archived", "archived_at", "created_at", "updated_at", "version")
 INSERT_COLUMNS: tuple[str, ...] = (*PORTABLE_COLUMNS, "phone_key", "batch_id")
 FOLLOWUP_KEYS = FOLLOWUP_COLUMNS
-_MOBILE = re.compile(r"1[3-9][0-9]{9}", re.ASCII)
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", re.ASCII)
 _TIMESTAMP = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z", re.ASCII)
 _MISS = object()
@@ -227,6 +227,7 @@ def customer_converter(
     date_format: str | None = None,
     excel_epoch: Any = None,
     allow_retired: bool = False,
+    phone_region: str = phones.DEFAULT_REGION,
 ) -> Callable[[Any], Any]:
     """One function that turns a raw cell into the stored value of field ``key`` (None for empty),
     by the rules of :func:`crmcli.customers.clean_value`; raises ValidationError.
@@ -266,9 +267,7 @@ def customer_converter(
         if kind == "phone":
             if "*" in text:
                 raise ParseError("masked_phone")
-            if _MOBILE.fullmatch(text):
-                return text
-            return parsing.parse_phone(text)
+            return phones.parse_phone(text, phone_region)
         if kind == "email":
             if len(text) <= 254 and _EMAIL_FAST.fullmatch(text) and text.index("@") <= 64:
                 local, _, domain = text.partition("@")
@@ -371,9 +370,10 @@ def customer_converter(
 
         def convert_phone(raw: Any) -> Any:
             if type(raw) is str:
-                text = raw.strip()
-                if _MOBILE.fullmatch(text):
-                    return text
+                try:  # cached by raw text, with a fast path for plain CN mobiles
+                    return phones.parse_phone(raw, phone_region)
+                except ParseError:
+                    pass  # convert() says why (a placeholder, a masked export, the phone's reason)
             return convert(raw)
 
         return convert_phone
@@ -493,8 +493,16 @@ def make_plan(headers: Sequence[str], settings: Settings, options: OptionSet, so
         ignore_unknown=settings.ignore_unknown,
         unformula=source.format in ("csv", "tsv"),
         typed=source.typed,
-        converter=lambda target, key: _converter(target, key, options, settings.mapping, source),
+        converter=lambda target, key: (
+            _tags_converter if key == "tags" else _converter(target, key, options, settings.mapping, source)
+        ),
     )
+
+
+def _tags_converter(raw: Any) -> Any:
+    from .tags import import_value
+
+    return import_value(_text_of(raw))
 
 
 def _converter(target: str, key: str, options: OptionSet, mapping: Mapping_, source: Source) -> Callable[[Any], Any]:
@@ -509,6 +517,7 @@ def _converter(target: str, key: str, options: OptionSet, mapping: Mapping_, sou
         date_format=mapping.date_format,
         excel_epoch=source.excel_epoch,
         allow_retired=True,  # a retired custom field's values are refused unless unchanged (the writer checks)
+        phone_region=mapping.phone_region or phones.DEFAULT_REGION,
     )
 
 
@@ -686,6 +695,7 @@ def run_import(
     """Import ``source``. All-or-nothing unless ``settings.skip_invalid``; raises ImportFailed
     (nothing written) when rows are bad. Returns the summary (also for ``dry_run``)."""
     settings.check()
+    settings.mapping.phone_region = phones.default_region(store, settings.mapping.phone_region)
     columns(store.conn)  # this database's custom fields: headers, converters and columns know them
     plan = make_plan(source.headers, settings, options, source)
     summary = Summary(
@@ -789,7 +799,7 @@ def _clean_defaults(plan: Plan, settings: Settings, options: OptionSet) -> dict[
                     "unknown_field",
                     details={"fields": ", ".join(f.key for f in all_fields() if f.editable)},
                 )
-            value = clean_value(key, raw, options)
+            value = clean_value(key, raw, options, region=settings.mapping.phone_region)
         if value is not None:
             out[key] = value
     return out
@@ -855,7 +865,7 @@ class _CustomerWriter:
                 continue
             phone = values.get("phone")
             if phone is not None:
-                values["phone_key"] = phone if _MOBILE.fullmatch(phone) else parsing.phone_key(phone)
+                values["phone_key"] = phones.phone_key(phone)
             good.append((line, values, cells))
         existing: dict[str, dict[str, dict[str, Any]]] = {}
         if self.by_id:
@@ -865,10 +875,18 @@ class _CustomerWriter:
         for key in self.by_other:
             column = "phone_key" if key == "phone" else key
             existing[key] = self._existing(column, [_match_value(key, v) for v in unnamed if v.get(column)])
+        named = [v["id"] for _, v, _ in good if "id" in v]
+        # A trashed customer keeps its ID reserved (crm trash restore must find it free).
+        trashed = {r[0] for r in self.conn.execute(
+            "SELECT id FROM trash_customers WHERE id IN (SELECT value FROM json_each(?))", (json.dumps(named),)
+        )} if named else set()
         pending: dict[tuple[str, str], dict[str, Any]] = {}  # new rows of this chunk, by match key
         inserts: list[dict[str, Any]] = []
         explicit_max: dict[tuple[str, int], int] = {}
         for line, values, cells in good:
+            if trashed and values.get("id") in trashed:
+                bad.append((line, cells, [ValidationError("id", values["id"], "id_in_trash", row=line)]))
+                continue
             match, by = self._match(values, existing, pending)
             if match is not None:
                 problem = self._duplicate(line, values, match, by)
@@ -891,7 +909,7 @@ class _CustomerWriter:
                     explicit_max[slot] = max(explicit_max.get(slot, 0), int(m.group(3)))
             if "phone" in record and "phone_key" not in record:
                 phone = record["phone"]
-                record["phone_key"] = phone if _MOBILE.fullmatch(phone) else parsing.phone_key(phone)
+                record["phone_key"] = phones.phone_key(phone)
             record["_pending"] = True
             inserts.append(record)
             for key in ("id", *self.by_other):
@@ -942,8 +960,13 @@ class _CustomerWriter:
         changes = {k: v for k, v in values.items() if k in BY_KEY and BY_KEY[k].editable and k != "id"}
         if not match.get("_pending"):  # a stored customer: update it, audited
             changed = update(self.conn, match, {k: v for k, v in changes.items() if match.get(k) != v}, self.ctx)
+            if "tags" in values:
+                from .tags import set_in, split
+
+                if set_in(self.conn, match["id"], split(values["tags"]), self.ctx):
+                    changed = [*changed, "tags"]
             if changed:
-                match.update({k: changes[k] for k in changed})
+                match.update({k: changes[k] for k in changed if k in changes})
                 self.summary.updated += 1
             else:
                 self.summary.unchanged += 1
@@ -952,7 +975,7 @@ class _CustomerWriter:
             match.update(changes)
             if "phone" in changes:
                 phone = changes["phone"]
-                match["phone_key"] = phone if _MOBILE.fullmatch(phone) else parsing.phone_key(phone)
+                match["phone_key"] = phones.phone_key(phone)
             self.summary.unchanged += 1 if before == match else 0
         return None
 
@@ -990,6 +1013,10 @@ class _CustomerWriter:
             conn.executemany(self.insert_sql, [list(map(r.get, self.insert_columns)) for r in records])
         except sqlite3.IntegrityError as exc:
             raise CrmError(f"could not write customers: {exc}") from exc
+        if "tags" in self.plan.keys:
+            from .tags import insert_imported
+
+            insert_imported(conn, records, stamp)
         if followups:
             conn.executemany(
                 'INSERT INTO followups (customer_id, date, content, next_step, next_date, "by", created_at, batch_id) '
@@ -1107,7 +1134,7 @@ class _FollowupWriter:
             row["id"] = cur.lastrowid
             # As crm log does: audited, and the customer mirrors it when it is the latest (its
             # last follow-up date never moves backwards), so import undo can put it back.
-            mirror(conn, _get(conn, row["customer_id"]), row, self.log_ctx, self.stamp)
+            mirror(conn, current_record(conn, row["customer_id"]), row, self.log_ctx, self.stamp)
             self.summary.followups += 1
             self.summary.added += 1
         return bad
@@ -1120,193 +1147,6 @@ def _quote(name: str) -> str:
     return f'"{name}"'
 
 
-# ---------------------------------------------------------------------------- batches and undo
-
-BATCH_COLUMNS = (
-    "id",
-    "started_at",
-    "finished_at",
-    "by",
-    "source",
-    "format",
-    "target",
-    "rows",
-    "added",
-    "updated",
-    "unchanged",
-    "rejected",
-    "followups",
-    "undone_at",
-)
-
-
-def batches(store: Store, limit: int | None = None) -> list[dict[str, Any]]:
-    sql = f"SELECT {', '.join(_quote(c) for c in BATCH_COLUMNS)} FROM import_batches ORDER BY id DESC"
-    params: list[Any] = []
-    if limit:
-        sql += " LIMIT ?"
-        params.append(limit)
-    return [dict(zip(BATCH_COLUMNS, row)) for row in store.conn.execute(sql, params)]
-
-
-def batch(store: Store, number: int) -> dict[str, Any]:
-    """One import batch (as :func:`batches` lists it); NotFound when there is none."""
-    row = store.conn.execute(
-        f"SELECT {', '.join(_quote(c) for c in BATCH_COLUMNS)} FROM import_batches WHERE id = ?", (number,)
-    ).fetchone()
-    if row is None:
-        raise NotFound(f"no import batch {number}", zh=f"没有导入批次 {number}")
-    return dict(zip(BATCH_COLUMNS, row))
-
-
-@dataclass
-class UndoResult:
-    batch: int
-    removed: int = 0
-    reverted: int = 0
-    followups: int = 0
-
-
-def undo(store: Store, batch: int, ctx: Context, *, force: bool = False) -> UndoResult:
-    """Remove what batch ``batch`` added and revert what it updated, in one transaction.
-
-    Refused (Conflict) when records were changed since the import, unless ``force``: undoing then
-    would throw away later work. Changes of later batches that were undone themselves do not
-    count: their audit rows, and those of their undo, carry their batch number."""
-    ctx.command = "import undo"
-    ctx.batch_id = batch  # the audit rows of this undo belong to the batch it undoes
-    result = UndoResult(batch)
-    columns(store.conn)  # custom fields: their audited changes are reverted like the others
-    with store.write() as conn:
-        row = conn.execute("SELECT undone_at FROM import_batches WHERE id = ?", (batch,)).fetchone()
-        if row is None:
-            raise NotFound(f"no import batch {batch}", zh=f"没有导入批次 {batch}")
-        if row[0]:
-            raise Conflict(f"import batch {batch} was already undone at {row[0]}")
-        added = conn.execute("SELECT id, version FROM customers WHERE batch_id = ? ORDER BY id", (batch,)).fetchall()
-        added_ids = [r[0] for r in added]
-        later_logs = conn.execute(
-            "SELECT DISTINCT customer_id FROM followups WHERE customer_id IN (SELECT id FROM customers WHERE batch_id = ?) "
-            "AND (batch_id IS NULL OR batch_id != ?)",
-            (batch, batch),
-        ).fetchall()
-        touched = sorted({r[0] for r in added if _changed_since(conn, r[0], batch)} | {r[0] for r in later_logs})
-        changes = conn.execute(
-            "SELECT customer_id, field, old, new FROM audit_log WHERE batch_id = ? AND field NOT IN ('*', 'followups') "
-            "ORDER BY id",
-            (batch,),
-        ).fetchall()
-        reverts: dict[str, dict[str, Any]] = {}
-        expected: dict[str, dict[str, Any]] = {}
-        for customer_id, key, old, new in changes:
-            if customer_id in added_ids:
-                continue
-            reverts.setdefault(customer_id, {}).setdefault(key, _typed(key, old))
-            expected.setdefault(customer_id, {})[key] = _typed(key, new)
-        for customer_id, fields in expected.items():
-            try:
-                current = _get(conn, customer_id)
-            except NotFound:
-                touched.append(customer_id)
-                continue
-            if any(current.get(k) != v for k, v in fields.items()):
-                touched.append(customer_id)
-        if touched and not force:
-            shown = ", ".join(touched[:10]) + (" …" if len(touched) > 10 else "")
-            raise Conflict(
-                f"{len(touched)} customers of batch {batch} were changed after the import ({shown}); "
-                "undoing would lose that work. Use --force to undo anyway"
-            )
-        stamp = clock.now_utc()
-        # Customers (kept ones) whose follow-ups this batch added, with the dates those gave.
-        logged: dict[str, set[str]] = {}
-        for customer_id, day in conn.execute(
-            "SELECT customer_id, date FROM followups WHERE batch_id = ? "
-            "AND customer_id NOT IN (SELECT id FROM customers WHERE batch_id = ?)",
-            (batch, batch),
-        ):
-            logged.setdefault(customer_id, set()).add(day)
-        result.followups = conn.execute("DELETE FROM followups WHERE batch_id = ?", (batch,)).rowcount
-        for customer_id, days in logged.items():
-            _remirror(conn, customer_id, days, reverts)
-        if added_ids:
-            params = (batch,)
-            result.followups += conn.execute(
-                "DELETE FROM followups WHERE customer_id IN (SELECT id FROM customers WHERE batch_id = ?)", params
-            ).rowcount
-            conn.execute(
-                "DELETE FROM status_changes WHERE customer_id IN (SELECT id FROM customers WHERE batch_id = ?)", params
-            )
-            conn.execute(
-                "INSERT INTO audit_log (customer_id, at, by, command, field, old, new, batch_id) "
-                "SELECT id, ?, ?, 'import undo', '*', name, 'deleted', ? FROM customers WHERE batch_id = ?",
-                (stamp, ctx.user, batch, batch),
-            )
-            result.removed = conn.execute("DELETE FROM customers WHERE batch_id = ?", params).rowcount
-        for customer_id, values in reverts.items():
-            try:
-                current = _get(conn, customer_id)
-            except NotFound:
-                continue
-            if update(conn, current, values, ctx):
-                result.reverted += 1
-        conn.execute("UPDATE import_batches SET undone_at = ? WHERE id = ?", (stamp, batch))
-    return result
-
-
-def _remirror(
-    conn: sqlite3.Connection, customer_id: str, removed_days: set[str], reverts: dict[str, dict[str, Any]]
-) -> None:
-    """Plan the mirrored fields (last_followup, followup, next_step, next_date) of a customer whose
-    follow-ups of the batch are gone: from the latest follow-up left, unless what the customer had
-    before the batch is later (a date set by hand); never a date only a removed follow-up gave.
-
-    ``reverts`` holds what the batch's audit rows say the fields were before it; batches imported
-    by an older crm set ``last_followup`` without an audit row, which is why a date equal to a
-    removed follow-up's is recomputed too."""
-    row = conn.execute("SELECT last_followup FROM customers WHERE id = ?", (customer_id,)).fetchone()
-    if row is None:
-        return
-    before = reverts.get(customer_id, {})
-    audited = "last_followup" in before
-    previous = before["last_followup"] if audited else row[0]
-    latest = mirror_values(conn, customer_id)
-    plan = reverts.setdefault(customer_id, {})
-    if latest is not None and (previous is None or latest["last_followup"] >= previous):
-        plan.update(latest)
-    elif not audited and previous in removed_days:
-        plan.update(latest or dict.fromkeys(MIRRORED))
-
-
-def _changed_since(conn: sqlite3.Connection, customer_id: str, batch: int) -> bool:
-    row = conn.execute(
-        "SELECT 1 FROM audit_log WHERE customer_id = ? AND field != '*' AND (batch_id IS NULL OR (batch_id != ? "
-        "AND batch_id NOT IN (SELECT id FROM import_batches WHERE undone_at IS NOT NULL))) LIMIT 1",
-        (customer_id, batch),
-    ).fetchone()
-    return row is not None
-
-
-def _get(conn: sqlite3.Connection, customer_id: str) -> dict[str, Any]:
-    keys = columns()
-    row = conn.execute(f"SELECT {', '.join(_quote(k) for k in keys)} FROM customers WHERE id = ?", (customer_id,)).fetchone()
-    if row is None:
-        raise NotFound(f"no customer {customer_id}", zh=f"没有客户 {customer_id}")
-    return dict(zip(keys, row))
-
-
-def _typed(key: str, text: str | None) -> Any:
-    """An audit value (stored as text) back in its column's type."""
-    if text is None:
-        return None
-    spec = BY_KEY.get(key)
-    if spec is not None and spec.kind in ("amount", "integer", "flag"):
-        return int(text)
-    if spec is not None and spec.kind == "decimal":
-        return float(text)
-    return text
-
-
 __all__ = [
     "FOLLOWUP_LABELS",
     "ImportFailed",
@@ -1317,6 +1157,8 @@ __all__ = [
     "followup_aliases",
     "Settings",
     "Summary",
+    "BATCH_COLUMNS",
+    "UndoResult",
     "batch",
     "batches",
     "customer_converter",

@@ -11,7 +11,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Sequence
 
-from . import parsing
+from . import phones
 from .fields import BY_KEY
 
 HIDDEN = ("archived_at", "phone_key")
@@ -26,7 +26,7 @@ def register_functions(conn: sqlite3.Connection) -> None:
 
 
 def _mask_or_none(value: str | None) -> str | None:
-    return None if value is None else parsing.mask_phone(value)
+    return None if value is None else phones.mask_phone(value)
 
 
 def _value_expr(key: str, kind: str, reveal: bool) -> str:

@@ -142,6 +142,106 @@ def m005_drop_unselective_indexes(db: Database) -> None:
         db.execute(f"DROP INDEX IF EXISTS {name}")
 
 
+def m006_phones_by_libphonenumber(db: Database) -> None:
+    """Phones are checked by libphonenumber (:mod:`crmcli.phones`): every stored phone is
+    re-normalised (audited as a change by ``migrate 006``) and every ``phone_key`` recomputed as
+    E.164 plus extension. A phone that no longer validates is kept exactly as it was, never
+    changed silently: ``crm doctor phones`` lists it with how to fix it."""
+    import re
+
+    from . import clock, config, phones
+
+    conn = db.conn
+    region = phones.default_region(conn)
+    # What the rules before 006 stored as Chinese numbers (11-digit mobiles, 0AREA-LOCAL[-EXT])
+    # is Chinese whatever the region; everything else they kept as typed.
+    legacy_cn = re.compile(r"1[3-9][0-9]{9}|0[0-9]{2,3}-[0-9]{7,8}(?:-[0-9]{1,8})?", re.ASCII)
+
+    def normalised(phone: str | None) -> str | None:
+        if not phone:
+            return None
+        try:
+            return phones.parse(phone, phones.DEFAULT_REGION if legacy_cn.fullmatch(phone) else region).stored
+        except ValueError:  # ParseError: kept as it is
+            return None
+
+    conn.create_function("crm_phone_normalised", 1, normalised)
+    conn.create_function("crm_phone_key", 1, lambda phone: phones.phone_key(phone) if phone else None)
+    changed = conn.execute(
+        "SELECT id, phone, norm FROM (SELECT id, phone, crm_phone_normalised(phone) AS norm FROM customers "
+        "WHERE phone IS NOT NULL AND phone != '') WHERE norm IS NOT NULL AND norm != phone ORDER BY id"
+    ).fetchall()
+    if changed:
+        row = conn.execute("SELECT value FROM config WHERE key = 'user'").fetchone()
+        who = clock.current_user(row[0] if row else config.SETTINGS["user"].default)
+        stamp = clock.now_utc()
+        conn.executemany(
+            "UPDATE customers SET phone = ?, version = version + 1 WHERE id = ?", ((new, cid) for cid, _, new in changed)
+        )
+        conn.executemany(
+            "INSERT INTO audit_log (customer_id, at, by, command, field, old, new) VALUES (?, ?, ?, 'migrate 006', 'phone', ?, ?)",
+            ((cid, stamp, who, old, new) for cid, old, new in changed),
+        )
+    conn.execute("UPDATE customers SET phone_key = crm_phone_key(phone) WHERE phone IS NOT NULL")
+def m007_trash_and_changes(db: Database) -> None:
+    """``crm delete`` moves a customer into ``trash_customers`` (its row as JSON in ``record``, the
+    rows of every table that refers to it in ``related``), so no query of ``customers`` can ever
+    see it again and ``crm trash restore`` can put it back. A trigger keeps a trashed ID reserved:
+    nothing can insert a customer with it. ``changes`` groups the audit rows of one command (a
+    bulk edit, a merge…) into one unit ``crm undo`` reverts; ``merges`` records what a merge moved.
+    A purge empties a trash row but keeps it (``purged_at``) as a tombstone: the ID stays reserved,
+    so a new customer never inherits the audit trail of a purged one."""
+    db["trash_customers"].create(
+        {"id": str, "name": str, "owner": str, "deleted_at": str, "deleted_by": str, "note": str,
+         "change_id": int, "record": str, "related": str, "purged_at": str},
+        pk="id",
+        not_null={"name", "deleted_at", "record", "related"},
+    )
+    db["trash_customers"].create_index(["deleted_at"])
+    db.execute(
+        "CREATE TRIGGER customers_id_not_in_trash BEFORE INSERT ON customers "
+        "WHEN EXISTS (SELECT 1 FROM trash_customers WHERE id = NEW.id) "
+        "BEGIN SELECT RAISE(ABORT, 'customer ID is reserved by a customer in the trash'); END"
+    )
+    db["changes"].create(
+        {"id": int, "at": str, "by": str, "command": str, "summary": str, "customers": int,
+         "undoes": int, "undone_at": str, "undone_by": int},
+        pk="id",
+        not_null={"at", "command", "customers"},
+    )
+    db["changes"].create_index(["by", "id"])
+    db.execute("ALTER TABLE audit_log ADD COLUMN change_id INTEGER")
+    db["audit_log"].create_index(["change_id"])
+    db["merges"].create(
+        {"id": int, "keep_id": str, "other_id": str, "at": str, "by": str, "change_id": int,
+         "moved": str, "undone_at": str},
+        pk="id",
+        not_null={"keep_id", "other_id", "at", "moved"},
+    )
+    db["merges"].create_index(["keep_id"])
+
+
+def m008_tags_and_contacts(db: Database) -> None:
+    """``tags`` (``crm tag``: a customer's labels, one row each) and ``contacts`` (``crm contact``:
+    people besides the main contact, with phones validated and keyed like the main one)."""
+    db["tags"].create(
+        {"customer_id": str, "tag": str, "created_at": str},
+        pk=("customer_id", "tag"),
+        not_null={"created_at"},
+        foreign_keys=[("customer_id", "customers", "id")],
+    )
+    db["tags"].create_index(["tag"])
+    db["contacts"].create(
+        {"id": int, "customer_id": str, "name": str, "title": str, "phone": str, "phone_key": str,
+         "email": str, "created_at": str},
+        pk="id",
+        not_null={"customer_id", "name", "created_at"},
+        foreign_keys=[("customer_id", "customers", "id")],
+    )
+    db["contacts"].create_index(["customer_id"])
+    db["contacts"].create_index(["phone_key"])
+
+
 def m010_database_identity(db: Database) -> None:
     """``meta``: facts about the database itself, not settings anyone changes (``crm config``
     never sees them). ``db-id`` is a random identity made once (16 hex digits): backups carry it in
@@ -160,6 +260,9 @@ def m011_email_lower_index(db: Database) -> None:
 MIGRATIONS: list[Callable[[Database], None]] = [
     m001_initial, m002_last_contact_index, m003_import_batches, m004_custom_fields_and_views,
     m005_drop_unselective_indexes,
+    m006_phones_by_libphonenumber,
+    m007_trash_and_changes,
+    m008_tags_and_contacts,
     m010_database_identity,
     m011_email_lower_index,
 ]

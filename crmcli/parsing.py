@@ -1,4 +1,4 @@
-"""Parsers for typed-in values: phones, e-mails, dates, due dates, amounts, grades.
+"""Parsers for typed-in values: e-mails, dates, due dates, amounts, grades (phones: crmcli.phones).
 
 Pure functions without I/O. Each strips its input, then returns the canonical value to
 store or raises :class:`~crmcli.errors.ParseError` with a key of :data:`REASONS`. A parser
@@ -38,8 +38,6 @@ __all__ = [
 
 MIN_YEAR = 1900
 MAX_YEAR = 2100
-PHONE_MIN_DIGITS = 7
-PHONE_MAX_DIGITS = 15
 EMAIL_MAX_LEN = 254
 AMOUNT_MAX_YUAN = 10**13
 
@@ -50,35 +48,6 @@ REASONS: dict[str, tuple[str, str]] = {
     "placeholder": (
         "is a vague placeholder (such as unknown, TBD, N/A, 未知, 待补充); enter the real value",
         "是含糊的占位值（如 未知、待补充、TBD、N/A）；请填写真实的值",
-    ),
-    "phone_masked": (
-        "is a masked phone number (contains *); enter the full number",
-        "是打码的电话号码（含 *）；请填写完整号码",
-    ),
-    "phone_chars": (
-        "phone number may contain only digits, spaces, + - . ( ) and an extension such as x123",
-        "电话号码只能包含数字、空格、+ - . ( ) 以及分机号（如 x123、转123）",
-    ),
-    "phone_format": (
-        "is not a recognisable phone number layout",
-        "不是可识别的电话号码格式",
-    ),
-    "phone_too_short": (
-        "phone number has too few digits (at least {min})",
-        "电话号码位数太少（至少 {min} 位）",
-    ),
-    "phone_too_long": (
-        "phone number has too many digits (at most {max})",
-        "电话号码位数太多（最多 {max} 位）",
-    ),
-    "phone_mobile_invalid": (
-        "is not a valid Chinese mobile number (11 digits starting with 13-19)",
-        "不是有效的中国手机号（11 位，以 13-19 开头）",
-    ),
-    "phone_cn_invalid": (
-        "is not a valid Chinese number after +86: expected an 11-digit mobile "
-        "or an area code with a 7-8 digit local number",
-        "+86 之后不是有效的中国号码：应为 11 位手机号，或区号加 7-8 位本地号码",
     ),
     "email_too_long": (
         "e-mail address is longer than {max} characters",
@@ -201,202 +170,34 @@ def normalize_name(s: str) -> str:
 
 # ---------------------------------------------------------------------------- phones
 
-_EXT_RE = re.compile(r"\s*(?:x|ext\.?|#|转|分机)\s*([0-9]{1,8})$", re.IGNORECASE | re.ASCII)
-_PHONE_CHARS_RE = re.compile(r"[0-9 ()+.\-]+", re.ASCII)
-_OTHER_LAYOUT_RE = re.compile(r"(?:\+|\(\+?)?[0-9](?:[0-9 ().\-]*[0-9])?", re.ASCII)
-_MOBILE_RE = re.compile(r"1[3-9][0-9]{9}", re.ASCII)
-_LANDLINE_STORED_RE = re.compile(r"(0[0-9]{2,3})-([0-9]{7,8})(?:-([0-9]{1,8}))?", re.ASCII)
-_DIGIT_GROUPS_RE = re.compile(r"[0-9]+", re.ASCII)
-
-
-def _split_landline(digits: str) -> tuple[str, str] | None:
-    """Split Chinese area code and local number, or None if the digits are not a landline.
-
-    010 and 020-029 are the 3-digit area codes, all other codes (03xx-09xx) have 4 digits.
-    The big cities behind 3-digit codes all use 8-digit local numbers; requiring that keeps
-    North-American numbers such as 027-609-6460 from being mistaken for Wuhan.
-    """
-    if len(digits) < 3 or digits[0] != "0" or digits[1] == "0":
-        return None
-    if digits[1] == "1" and digits[2] != "0":
-        return None
-    size = 3 if digits[1] in "12" else 4
-    area, local = digits[:size], digits[size:]
-    if len(local) == 8 or (size == 4 and len(local) == 7):
-        return area, local
-    return None
-
-
-def _cn_landline(groups: list[str], ext: str | None) -> str | None:
-    """Canonical ``0AREA-LOCAL[-EXT]`` from digit groups, or None."""
-    # A trailing group after a complete number is an extension (010-12345678-123).
-    # Checking this first keeps the stored form idempotent: 0755-8888999-1 must not
-    # re-parse as 0755-88889991.
-    if ext is None and len(groups) >= 2 and len(groups[-1]) <= 8:
-        split = _split_landline("".join(groups[:-1]))
-        if split is not None:
-            return f"{split[0]}-{split[1]}-{groups[-1]}"
-    split = _split_landline("".join(groups))
-    if split is None:
-        return None
-    return f"{split[0]}-{split[1]}" + (f"-{ext}" if ext else "")
-
-
-def _drop_leading_digits(groups: list[str], count: int) -> list[str]:
-    rest = list(groups)
-    while count and rest:
-        head = rest.pop(0)
-        if len(head) > count:
-            rest.insert(0, head[count:])
-            count = 0
-        else:
-            count -= len(head)
-    return rest
-
-
-def _split_extension(text: str) -> tuple[str, str | None]:
-    match = _EXT_RE.search(text)
-    if match is None:
-        return text, None
-    return text[: match.start()].strip(), match.group(1)
+# Phones live in crmcli.phones (on libphonenumber). These names stay for callers written before
+# it; each imports phones only when called, so importing parsing stays cheap.
 
 
 def parse_phone(s: str) -> str:
-    """Canonical stored form of a phone number.
+    """Stored form of a phone number in the default region: :func:`crmcli.phones.parse_phone`."""
+    from .phones import parse_phone as parse
 
-    Chinese mobiles become their 11 digits (``13812345678``), Chinese landlines
-    ``010-12345678`` or ``010-12345678-123``; international and other numbers are kept as
-    typed (after NFKC, single spaces) once validated. Idempotent.
-    """
-    text = _normalized(s)
-    if "*" in text:
-        raise ParseError("phone_masked")
-    main, ext = _split_extension(text)
-    if not main or not _PHONE_CHARS_RE.fullmatch(main):
-        raise ParseError("phone_chars")
-    plus_at = main.find("+")
-    if plus_at not in (-1, 0) and not (plus_at == 1 and main[0] == "("):
-        raise ParseError("phone_format")
-    if main.count("+") > 1:
-        raise ParseError("phone_format")
-    plus = plus_at != -1
-    groups = _DIGIT_GROUPS_RE.findall(main)
-    digits = "".join(groups)
-
-    country = 2 if plus and digits.startswith("86") else 4 if not plus and digits.startswith("0086") else 0
-    if country:
-        national_groups = _drop_leading_digits(groups, country)
-        national = "".join(national_groups)
-        if national.startswith("1") and not national.startswith("10"):  # 10: Beijing
-            if not _MOBILE_RE.fullmatch(national):
-                raise ParseError("phone_mobile_invalid")
-            if ext is not None:
-                raise ParseError("phone_format")
-            return national
-        if not national:
-            raise ParseError("phone_cn_invalid")
-        if not national.startswith("0"):  # +86 10 12345678: the trunk 0 is dropped abroad
-            national_groups[0] = "0" + national_groups[0]
-        landline = _cn_landline(national_groups, ext)
-        if landline is None:
-            raise ParseError("phone_cn_invalid")
-        return landline
-
-    if not plus and not digits.startswith("00"):
-        mobile = digits[2:] if len(digits) == 13 and digits.startswith("861") else digits
-        if mobile.startswith("1") and len(mobile) >= 11:
-            if not _MOBILE_RE.fullmatch(mobile):
-                raise ParseError("phone_mobile_invalid")
-            if ext is not None:
-                raise ParseError("phone_format")
-            return mobile
-        if digits.startswith("0"):
-            landline = _cn_landline(groups, ext)
-            if landline is not None:
-                return landline
-        # else: a North-American or other national number, validated below
-
-    if len(digits) < PHONE_MIN_DIGITS:
-        raise ParseError("phone_too_short", min=PHONE_MIN_DIGITS)
-    if len(digits) > PHONE_MAX_DIGITS:
-        raise ParseError("phone_too_long", max=PHONE_MAX_DIGITS)
-    if not _OTHER_LAYOUT_RE.fullmatch(main) or not _parentheses_ok(main):
-        raise ParseError("phone_format")
-    return text
-
-
-def _parentheses_ok(text: str) -> bool:
-    depth = 0
-    for char in text:
-        if char == "(":
-            depth += 1
-            if depth > 1:
-                return False
-        elif char == ")":
-            depth -= 1
-            if depth < 0:
-                return False
-    return depth == 0
-
-
-def _mask_main(text: str) -> str:
-    # "*" counts as an already-masked digit so masking a masked number changes nothing.
-    positions = [i for i, char in enumerate(text) if char.isascii() and (char.isdigit() or char == "*")]
-    if len(positions) <= 7:
-        hidden = positions[:-2]
-    else:
-        hidden = positions[3:-4]
-    chars = list(text)
-    for i in hidden:
-        chars[i] = "*"
-    return "".join(chars)
+    return parse(s)
 
 
 def mask_phone(stored: str) -> str:
-    """``13812345678`` -> ``138****5678``: keep the first 3 and last 4 digits, mask the rest.
+    """:func:`crmcli.phones.mask_phone`."""
+    from .phones import mask_phone as mask
 
-    Numbers of 7 digits or fewer keep only their last 2 digits; extension digits are always
-    masked; punctuation stays in place. Never raises.
-    """
-    text = stored.strip()
-    if len(text) == 11 and text.isascii() and text.isdigit():  # the common case: a CN mobile
-        return f"{text[:3]}****{text[7:]}"
-    landline = _LANDLINE_STORED_RE.fullmatch(text)
-    if landline is not None and landline.group(3):
-        main, ext_part = text[: landline.end(2)], text[landline.end(2) :]
-    else:
-        match = _EXT_RE.search(text)
-        main, ext_part = (text[: match.start()], text[match.start() :]) if match else (text, "")
-    masked_ext = "".join("*" if char.isascii() and char.isdigit() else char for char in ext_part)
-    return _mask_main(main) + masked_ext
+    return mask(stored)
 
 
 def is_masked(s: str) -> bool:
-    """True if the value has been masked by :func:`mask_phone` (contains ``*``)."""
+    """True if the value has been masked (contains ``*``)."""
     return "*" in s
 
 
 def phone_key(stored: str) -> str:
-    """Digits used to match duplicates: no extension, no 86/0086 for Chinese numbers.
+    """:func:`crmcli.phones.phone_key`."""
+    from .phones import phone_key as key
 
-    International numbers lose a leading ``00`` so ``+1 808…`` and ``001 808…`` match.
-    Never raises; unparseable input falls back to its digits.
-    """
-    try:
-        canonical = parse_phone(stored)
-    except ParseError:
-        try:
-            canonical = _normalized(stored)
-        except ParseError:
-            return ""
-    landline = _LANDLINE_STORED_RE.fullmatch(canonical)
-    if landline is not None:
-        return landline.group(1) + landline.group(2)
-    main, _ = _split_extension(canonical)
-    digits = "".join(_DIGIT_GROUPS_RE.findall(main))
-    if digits.startswith("00"):
-        digits = digits[2:]
-    return digits
+    return key(stored)
 
 
 # ---------------------------------------------------------------------------- e-mail

@@ -27,6 +27,8 @@ class Filters:
     amount_min: int | None = None
     amount_max: int | None = None
     text: str | None = None
+    tags: list[str] = field(default_factory=list)
+    """``--tag``: customers carrying any of these tags."""
     archived: str = "exclude"  # exclude | only | all
     conditions: list[tuple[str, str, object]] = field(default_factory=list)
     """``--where``: (field key, operator, stored value); operators ``= != >= <= ~ in``; any field,
@@ -61,6 +63,9 @@ class Filters:
             if value is not None:
                 clauses.append(f"{column} {op} ?")
                 params.append(value)
+        if self.tags:
+            clauses.append(f"id IN (SELECT customer_id FROM tags WHERE tag IN ({', '.join('?' * len(self.tags))}))")
+            params.extend(self.tags)
         if self.text:
             clause, text_params = text_match(self.text)
             clauses.append(clause)
@@ -152,6 +157,9 @@ def parse_condition(text: str, options: OptionSet) -> tuple[str, str, object]:
 
 SEARCH_COLUMNS = ("id", "name", "contact", "title", "needs", "notes", "followup", "next_step", "product", "address")
 FOLLOWUP_SEARCH_COLUMNS = ("content", "result", "next_step")
+CONTACT_SEARCH_COLUMNS = ("name", "title", "email")
+"""Search also finds a customer by its tags and by its other contacts (not by their phones: a
+search for digits would reveal whose masked number matches)."""
 
 
 def like_pattern(text: str) -> str:
@@ -160,7 +168,7 @@ def like_pattern(text: str) -> str:
 
 
 def text_match(text: str) -> tuple[str, list[object]]:
-    """Substring match over the customer's text and its follow-ups. LIKE rather than FTS:
+    """Substring match over the customer's text, its follow-ups, tags and contacts. LIKE rather than FTS:
     a two-character Chinese word (采购) is below the trigram tokenizer's length.
 
     The phone is masked, so it is never matched in part (that would be an oracle for its hidden
@@ -168,12 +176,18 @@ def text_match(text: str) -> tuple[str, list[object]]:
     pattern = like_pattern(text.strip())
     own = " OR ".join(f"{col} LIKE ? ESCAPE '\\'" for col in SEARCH_COLUMNS)
     theirs = " OR ".join(f"f.{col} LIKE ? ESCAPE '\\'" for col in FOLLOWUP_SEARCH_COLUMNS)
-    params: list[object] = [pattern] * (len(SEARCH_COLUMNS) + len(FOLLOWUP_SEARCH_COLUMNS))
+    people = " OR ".join(f"c.{col} LIKE ? ESCAPE '\\'" for col in CONTACT_SEARCH_COLUMNS)
+    params: list[object] = [pattern] * len(SEARCH_COLUMNS)
     key = _whole_phone_key(text)
     if key:
         own += " OR phone_key = ?"
-        params.insert(len(SEARCH_COLUMNS), key)
-    clause = f"(({own}) OR id IN (SELECT f.customer_id FROM followups f WHERE {theirs}))"
+        params.append(key)
+    clause = (
+        f"(({own}) OR id IN (SELECT f.customer_id FROM followups f WHERE {theirs})"
+        f" OR id IN (SELECT t.customer_id FROM tags t WHERE t.tag LIKE ? ESCAPE '\\')"
+        f" OR id IN (SELECT c.customer_id FROM contacts c WHERE {people}))"
+    )
+    params += [pattern] * (len(FOLLOWUP_SEARCH_COLUMNS) + 1 + len(CONTACT_SEARCH_COLUMNS))
     return clause, params
 
 
@@ -207,11 +221,15 @@ def parse_sort(spec: Sequence[str]) -> list[tuple[str, bool]]:
     return order
 
 
-def order_by(order: list[tuple[str, bool]]) -> str:
+def order_by(order: list[tuple[str, bool]], *, reveal: bool = False) -> str:
+    """``ORDER BY`` for ``order``. Sorting by a masked phone needs ``reveal``: with probe customers
+    of known numbers, where a customer sorts between them spells out its hidden digits."""
     if not order:
         return "ORDER BY id"
     terms = []
     for key, desc in order:
+        if BY_KEY[key].kind == "phone" and not reveal:
+            raise ValidationError("sort", key, "masked_partial", details={"field": key})
         if BY_KEY[key].kind == "choice":
             # Dropdowns sort in their list's order (the pipeline for status), not alphabetically.
             expr = f"(SELECT position FROM options WHERE field = '{key}' AND code = customers.{key})"
@@ -227,7 +245,7 @@ def select_sql(
 ) -> tuple[str, list[object]]:
     """The listing query: ``select_list`` over the customers ``filters`` keep, in ``order``."""
     where, params = filters.where()
-    sql = f"SELECT {select_list} FROM customers WHERE {where} {order_by(order or [])}"
+    sql = f"SELECT {select_list} FROM customers WHERE {where} {order_by(order or [], reveal=filters.reveal)}"
     if limit is not None:
         sql += " LIMIT ?"
         params.append(limit)

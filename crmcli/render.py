@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import IO, Any
 
-from . import parsing, textsafe
+from . import parsing, phones, textsafe
 from .fields import BY_KEY
 from .options import OptionSet
 
@@ -135,7 +135,7 @@ def machine_projector(options: OptionSet, lang: str, reveal: bool) -> Callable[[
     """
     labels = {field: {o.code: o.label(lang) for o in opts} for field, opts in options.by_field.items()}
     kinds: dict[str, str] = {}
-    mask = parsing.mask_phone
+    mask = phones.mask_phone
     to_yuan = parsing.fen_to_yuan
 
     def project(rec: Mapping[str, Any]) -> dict[str, Any]:
@@ -179,7 +179,7 @@ def customer_display(rec: Mapping[str, Any], options: OptionSet, lang: str, reve
         elif spec.kind == "choice":
             out[key] = options.label(key, value, lang)
         elif spec.kind == "phone":
-            out[key] = value if reveal else parsing.mask_phone(value)
+            out[key] = value if reveal else phones.mask_phone(value)
         elif spec.kind == "amount":
             out[key] = parsing.format_amount(value)
         elif spec.kind == "flag":

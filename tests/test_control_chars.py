@@ -16,13 +16,20 @@ from crmcli.errors import ParseError
 from .conftest import add_args
 
 BAD = ["\x1b", "\x00", "\x07", "\x7f", "\x9b", "\x85", "\u202a", "\u202e", "\u2066", "\u2069", "\u2028", "\r"]
-CLEAN_ALPHABET = st.characters(blacklist_categories=("Cs",), blacklist_characters="".join(
-    [chr(c) for c in range(0x20)] + [chr(c) for c in range(0x7F, 0xA0)]
-    + [chr(c) for c in range(0x202A, 0x202F)] + [chr(c) for c in range(0x2066, 0x206A)] + ["\u2028", "\u2029"]
-))
+CLEAN_ALPHABET = st.characters(
+    blacklist_categories=("Cs",),
+    blacklist_characters="".join(
+        [chr(c) for c in range(0x20)]
+        + [chr(c) for c in range(0x7F, 0xA0)]
+        + [chr(c) for c in range(0x202A, 0x202F)]
+        + [chr(c) for c in range(0x2066, 0x206A)]
+        + ["\u2028", "\u2029"]
+    ),
+)
 
 
 # ---------------------------------------------------------------------------- the pure functions
+
 
 @given(st.text(CLEAN_ALPHABET))
 def test_clean_text_passes_and_is_shown_unchanged(text: str) -> None:
@@ -64,7 +71,9 @@ def test_escaped_text_holds_no_control_character(text: str) -> None:
     assert "\x1b" not in shown and "\u202e" not in shown
 
 
-@given(st.recursive(st.text() | st.integers() | st.none(), lambda kids: st.lists(kids) | st.dictionaries(st.text(), kids)))
+@given(
+    st.recursive(st.text() | st.integers() | st.none(), lambda kids: st.lists(kids) | st.dictionaries(st.text(), kids))
+)
 def test_json_escaping_keeps_the_values(value: object) -> None:
     text = textsafe.escape_json(json.dumps(value, ensure_ascii=False))
     assert json.loads(text) == value
@@ -79,6 +88,7 @@ def test_csv_cells_are_escaped_and_never_start_a_formula(text: str) -> None:
 
 
 # ---------------------------------------------------------------------------- refused on input
+
 
 def _count(db: Path, table: str = "customers") -> int:
     with sqlite3.connect(db) as conn:
@@ -114,7 +124,10 @@ def test_long_text_keeps_newlines_and_tabs(crm, add) -> None:
 def test_edit_and_log_refuse_control_characters(crm, add, isolated_env: Path) -> None:
     cid = add()
     with sqlite3.connect(isolated_env) as conn:
-        before = conn.execute("SELECT * FROM customers").fetchall(), conn.execute("SELECT count(*) FROM audit_log").fetchone()
+        before = (
+            conn.execute("SELECT * FROM customers").fetchall(),
+            conn.execute("SELECT count(*) FROM audit_log").fetchone(),
+        )
     result = crm("edit", cid, "--notes", "ok\x1b]52;c;aGk=\x07")
     assert result.exit_code == 2 and "notes" in result.stderr
     result = crm("log", cid, "电话\u202e内容")
@@ -123,7 +136,10 @@ def test_edit_and_log_refuse_control_characters(crm, add, isolated_env: Path) ->
     assert crm("log", cid, "电话", "--by", "张\n经理").exit_code == 2
     assert crm("status", cid, "intent", "--note", "x\x9b").exit_code == 2
     with sqlite3.connect(isolated_env) as conn:
-        after = conn.execute("SELECT * FROM customers").fetchall(), conn.execute("SELECT count(*) FROM audit_log").fetchone()
+        after = (
+            conn.execute("SELECT * FROM customers").fetchall(),
+            conn.execute("SELECT count(*) FROM audit_log").fetchone(),
+        )
     assert after == before
     assert _count(isolated_env, "followups") == 0
 
@@ -165,7 +181,10 @@ def stored(crm, add, isolated_env: Path) -> str:
     cid = add()
     crm.ok("log", cid, "电话")
     with sqlite3.connect(isolated_env) as conn:
-        conn.execute("UPDATE customers SET name = ?, notes = ?, contact = ? WHERE id = ?", (NASTY, "备注\x1b[31m", "=HYPERLINK(1)", cid))
+        conn.execute(
+            "UPDATE customers SET name = ?, notes = ?, contact = ? WHERE id = ?",
+            (NASTY, "备注\x1b[31m", "=HYPERLINK(1)", cid),
+        )
         conn.execute("UPDATE followups SET content = ?", ("跟进\x1b[8m",))
     return cid
 
@@ -178,7 +197,13 @@ def _no_raw(text: str) -> None:
 
 
 def test_show_list_history_print_stored_controls_escaped(crm, stored: str) -> None:
-    for args in (("show", stored), ("list",), ("history", stored), ("search", "恶意"), ("stale", "--before", "2030-01-01")):
+    for args in (
+        ("show", stored),
+        ("list",),
+        ("history", stored),
+        ("search", "恶意"),
+        ("stale", "--before", "2030-01-01"),
+    ):
         out = crm.ok(*args)
         _no_raw(out)
         if args[:3] == ("report", "pivot", "owner"):
@@ -202,7 +227,13 @@ def test_messages_print_stored_controls_escaped(crm, stored: str) -> None:
 
 @pytest.mark.parametrize("fmt", ["json", "jsonl"])
 def test_json_listings_escape_stored_controls_and_keep_the_value(crm, stored: str, fmt: str) -> None:
-    for args in (("list",), ("search", "恶意"), ("stale", "--before", "2030-01-01"), ("history", stored), ("show", stored)):
+    for args in (
+        ("list",),
+        ("search", "恶意"),
+        ("stale", "--before", "2030-01-01"),
+        ("history", stored),
+        ("show", stored),
+    ):
         out = crm.ok(*args, "--format", fmt)
         _no_raw(out)
         if args[0] == "list":

@@ -272,7 +272,7 @@ def test_export_columns_headers_and_choice_values(crm, add, tmp_path: Path) -> N
     # CSV: keys, codes, custom columns after the built-in ones, decimals in full, formulas neutralised
     rows = list(csv.reader(crm.ok("export", "--reveal").splitlines()))
     header = rows[0]
-    assert header[-5:] == list(CUSTOM) and header[-6] == "version"
+    assert header[-5:] == list(CUSTOM) and header[-7:-5] == ["version", "tags"]
     first = dict(zip(header, rows[1]))
     assert (
         first["tier"] == "gold" and first["repurchase"] == "0.00001" and first["satisfaction"] == "-3"

@@ -36,7 +36,7 @@ def populated(crm, add) -> list[str]:
             first_contact="2024-01-31",
             industry="零售业",
         ),
-        add(name="Acme", contact="Jo", phone="(496)978-3969x58947", email="jo@acme.com", title="\tCEO", type="机构"),
+        add(name="Acme", contact="Jo", phone="+1 406-714-6467 x58947", email="jo@acme.com", title="\tCEO", type="机构"),
     ]
     crm.ok("log", ids[0], "报价已发送", "--next", "3天内电话确认", "--date", "2024-06-01")
     crm.ok("log", ids[0], "+1 电话沟通", "--date", "2024-06-10")

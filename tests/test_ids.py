@@ -15,6 +15,7 @@ from .conftest import add_args, subprocess_env
 def test_sequence_grows_past_999():
     conn = sqlite3.connect(":memory:")
     conn.execute("CREATE TABLE customers (id TEXT PRIMARY KEY)")
+    conn.execute("CREATE TABLE trash_customers (id TEXT PRIMARY KEY)")
     conn.execute("CREATE TABLE id_sequences (prefix TEXT, year INTEGER, last INTEGER, PRIMARY KEY (prefix, year))")
     conn.execute("INSERT INTO id_sequences VALUES ('XS', 2024, 998)")
     assert [ids.next_id(conn, "XS", 2024) for _ in range(3)] == ["XS2024999", "XS20241000", "XS20241001"]

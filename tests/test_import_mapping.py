@@ -324,7 +324,8 @@ def test_padded_chinese_names_are_stored_as_search_finds_them(crm, isolated_env:
     ("file", "mapping", "extra", "added", "rejected"),
     [
         ("company_directory_通讯录.csv", "company-directory.toml", ["--skip-invalid"], 76, 2),
-        ("shops_客户资料.xlsx", "shops.toml", [], 217, 0),
+        # 20 shops have a 7-digit local number without its area code: no phone libphonenumber can check
+        ("shops_客户资料.xlsx", "shops.toml", ["--skip-invalid"], 197, 20),
         ("leads_客户.xlsx", "leads.toml", [], 71, 0),
         ("thunderbird_zh_gbk_通讯录.csv", "thunderbird.toml", ["--skip-invalid"], 0, 41),
     ],

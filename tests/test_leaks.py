@@ -17,15 +17,16 @@ def _rows(text: str, fmt: str) -> list[dict[str, str]]:
 
 # ---------------------------------------------------------------------------- #10.21 CSV formulas
 
+
 @pytest.mark.parametrize("fmt", ["csv", "tsv"])
 def test_listing_csv_is_formula_neutralised_like_export(crm, add, fmt: str) -> None:
-    cid = add(name="=HYPERLINK(\"http://x\",\"点我\")", contact="@SUM(A1)", notes="-2+3", first_contact="2024-01-02")
+    cid = add(name='=HYPERLINK("http://x","点我")', contact="@SUM(A1)", notes="-2+3", first_contact="2024-01-02")
     crm.ok("log", cid, "电话", "--date", "2024-01-02", "--next", "+1 回访", "--next-date", "2024-06-01")
     for args in (("list",), ("search", "HYPERLINK"), ("stale",), ("today",)):
         rows = _rows(crm.ok(*args, "--format", fmt), fmt)
         assert rows, args
         row = rows[0]
-        assert row["name"] == "'=HYPERLINK(\"http://x\",\"点我\")", args
+        assert row["name"] == '\'=HYPERLINK("http://x","点我")', args
         if "contact" in row:
             assert row["contact"] == "'@SUM(A1)"
         if "next_step" in row:
@@ -93,7 +94,12 @@ def test_history_shows_yuan_and_labels(crm, add) -> None:
     crm.ok("edit", cid, "--amount", "12000.5", "--industry", "finance")
     entries = json.loads(crm.ok("history", cid, "--format", "json"))
     edits = {e["summary"] for e in entries if e["type"] == "edit"}
-    assert {"amount: — → 12000.00", "amount: 12000.00 → 12000.50", "industry: — → Retail", "industry: Retail → Finance"} <= edits
+    assert {
+        "amount: — → 12000.00",
+        "amount: 12000.00 → 12000.50",
+        "industry: — → Retail",
+        "industry: Retail → Finance",
+    } <= edits
     amount = next(e for e in entries if e["type"] == "edit" and e["detail"]["field"] == "amount" and e["detail"]["old"])
     assert amount["detail"] == {"field": "amount", "old": 12000, "new": 12000.5}
     table = crm.ok("history", cid)
@@ -108,7 +114,9 @@ def test_any_phone_kind_field_is_masked_in_history_and_messages(monkeypatch) -> 
     from crmcli.followups import _audited_value
     from crmcli.options import OptionSet
 
-    monkeypatch.setitem(fields.BY_KEY, "contact_phone", fields.Field("contact_phone", "联系人电话", "Contact phone", "phone"))
+    monkeypatch.setitem(
+        fields.BY_KEY, "contact_phone", fields.Field("contact_phone", "联系人电话", "Contact phone", "phone")
+    )
     assert _audited_value("contact_phone", OLD, OptionSet({}), "en", False) == ("138****5678", "138****5678")
     assert _audited_value("contact_phone", OLD, OptionSet({}), "en", True) == (OLD, OLD)
     assert masking.message_value("contact_phone", OLD) == "138****5678"
@@ -119,7 +127,9 @@ def test_any_phone_kind_field_is_masked_in_history_and_messages(monkeypatch) -> 
 def test_duplicate_phone_conflict_message_masks_the_phone(crm, add, isolated_env: Path, tmp_path: Path) -> None:
     add(phone=OLD)
     path = tmp_path / "dup.csv"
-    path.write_text(f"name,contact,phone,source,needs,owner\n另一家,李四,+86 {OLD},online,采购,张经理\n", encoding="utf-8")
+    path.write_text(
+        f"name,contact,phone,source,needs,owner\n另一家,李四,+86 {OLD},online,采购,张经理\n", encoding="utf-8"
+    )
     result = crm("import", "file", str(path), "--on-duplicate", "error")
     assert result.exit_code == 4, result.stderr
     assert "138****5678" in result.stderr and OLD not in result.stderr
@@ -132,12 +142,19 @@ def test_duplicate_phone_conflict_message_masks_the_phone(crm, add, isolated_env
 
 # ---------------------------------------------------------------------------- #10.10 no oracle on masked phones
 
-@pytest.mark.parametrize("cond", ["phone~139", "phone~5678", "phone>=139", "phone<=1395", "phone>=13900000000", "phone~%"])
+
+@pytest.mark.parametrize(
+    "cond", ["phone~139", "phone~5678", "phone>=139", "phone<=1395", "phone>=13900000000", "phone~%"]
+)
 def test_partial_phone_conditions_need_reveal(crm, add, isolated_env: Path, cond: str) -> None:
     add(phone="13912345678")
     with sqlite3.connect(isolated_env) as conn:
         before = conn.execute("SELECT count(*) FROM audit_log").fetchone()[0]
-    for args in (["list", "--where", cond], ["list", "--where", cond, "-f", "json"], ["list", "--where", cond, "-f", "ids"]):
+    for args in (
+        ["list", "--where", cond],
+        ["list", "--where", cond, "-f", "json"],
+        ["list", "--where", cond, "-f", "ids"],
+    ):
         result = crm(*args)
         assert result.exit_code == 2, (args, result.stdout)
         assert result.stdout == ""
@@ -208,3 +225,15 @@ def test_the_rule_lives_in_the_filters(isolated_env: Path) -> None:
         assert info.value.reason == "masked_partial"
         filters.reveal = True
         assert "LIKE" in filters.where()[0]
+
+
+def test_sorting_by_the_masked_phone_needs_reveal(crm, add) -> None:
+    """Probe customers of known numbers would bracket a hidden one in a phone-sorted listing."""
+    add(phone="13912345678")
+    add(phone="13950000000", name="探针")
+    for args in (["list", "--sort", "phone"], ["list", "--sort", "-phone", "-f", "ids"], ["export", "--sort", "phone"]):
+        result = crm(*args)
+        assert result.exit_code == 2, args
+        assert result.stdout == "" and "--reveal" in result.stderr
+    assert len(crm.ok("list", "--sort", "phone", "--reveal", "-f", "ids").split()) == 2
+    assert len(crm.ok("export", "--sort", "phone", "--reveal", "--format", "csv").splitlines()) == 3

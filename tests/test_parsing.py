@@ -20,8 +20,6 @@ from crmcli.parsing import (
     check_not_placeholder,
     fen_to_yuan,
     format_amount,
-    is_masked,
-    mask_phone,
     normalize_width,
     parse_amount,
     parse_date,
@@ -29,8 +27,6 @@ from crmcli.parsing import (
     parse_email,
     parse_grade,
     parse_int_range,
-    parse_phone,
-    phone_key,
 )
 
 FAST = settings(max_examples=200, deadline=None)
@@ -81,7 +77,6 @@ def test_no_parse_reason_collides_with_i18n() -> None:
 
 ALL_PARSERS: list[Callable[[str], object]] = [
     normalize_width,
-    parse_phone,
     parse_email,
     parse_date,
     lambda s: parse_due(s, D(2024, 1, 1)),
@@ -101,254 +96,6 @@ def test_empty_is_refused(func: Callable[[str], object], value: str) -> None:
 def test_normalize_width() -> None:
     assert normalize_width("  １３８ＡＢＣ（）－＋　ｘ ") == "138ABC()-+ x"
     assert normalize_width("\ufeff2024") == "2024"
-
-
-# ------------------------------------------------------------------ phones
-
-PHONES_GOOD = [
-    # Chinese mobiles
-    ("13812345678", "13812345678"),
-    ("138 1234 5678", "13812345678"),
-    ("138-1234-5678", "13812345678"),
-    ("+86 138-1234-5678", "13812345678"),
-    ("+8613812345678", "13812345678"),
-    ("(+86)13812345678", "13812345678"),
-    ("0086 13812345678", "13812345678"),
-    ("0086-138-1234-5678", "13812345678"),
-    ("8613812345678", "13812345678"),
-    ("１３８１２３４５６７８", "13812345678"),
-    ("＋８６　１３８－１２３４－５６７８", "13812345678"),
-    ("19912345678", "19912345678"),
-    # Chinese landlines
-    ("010-12345678", "010-12345678"),
-    ("0755 8888 9999", "0755-88889999"),
-    ("(021)12345678", "021-12345678"),
-    ("（０２１）１２３４５６７８", "021-12345678"),
-    ("+86 10 12345678", "010-12345678"),
-    ("+86 (0)10 12345678", "010-12345678"),
-    ("+86 755 8888 9999", "0755-88889999"),
-    ("0086 571 8888999", "0571-8888999"),
-    ("0571-8888999", "0571-8888999"),
-    ("010-12345678-123", "010-12345678-123"),
-    ("010-12345678转123", "010-12345678-123"),
-    ("010-12345678 ext 123", "010-12345678-123"),
-    ("010-12345678 x123", "010-12345678-123"),
-    ("010 12345678 X123", "010-12345678-123"),
-    ("0755-8888999-1", "0755-8888999-1"),
-    ("010-12345678 x12345678", "010-12345678-12345678"),
-    # International and other numbers: kept as typed
-    ("229.077.5154", "229.077.5154"),
-    ("5153435776", "5153435776"),
-    ("(496)978-3969x58947", "(496)978-3969x58947"),
-    ("001-808-617-6467x12895", "001-808-617-6467x12895"),
-    ("+1-813-324-8756", "+1-813-324-8756"),
-    ("+44 20 7946 0958", "+44 20 7946 0958"),
-    ("+44  20   7946\t0958", "+44 20 7946 0958"),
-    ("(+44) 20 7946 0958", "(+44) 20 7946 0958"),
-    ("0044 20 7946 0958", "0044 20 7946 0958"),
-    ("397.884.0519x718", "397.884.0519x718"),
-    ("686-620-1820 ext123", "686-620-1820 ext123"),
-    ("686-620-1820 ext. 123", "686-620-1820 ext. 123"),
-    ("686-620-1820#123", "686-620-1820#123"),
-    # North-American numbers that start with 0 are not mistaken for Chinese landlines
-    ("027-609-6460", "027-609-6460"),
-    ("(050)136-9025", "(050)136-9025"),
-    ("020.324.2191x2022", "020.324.2191x2022"),
-    ("075.256.0829", "075.256.0829"),
-    ("1234567", "1234567"),
-]
-
-PHONES_BAD = [
-    ("-1199", "phone_too_short"),
-    ("-9892", "phone_too_short"),
-    ("123456", "phone_too_short"),
-    ("+1 234 567 890 123 456", "phone_too_long"),
-    ("12012345678", "phone_mobile_invalid"),
-    ("11012345678", "phone_mobile_invalid"),
-    ("138123456789", "phone_mobile_invalid"),
-    ("+86 12012345678", "phone_mobile_invalid"),
-    ("+86 1381234567", "phone_mobile_invalid"),
-    ("+86 755 123", "phone_cn_invalid"),
-    ("+86", "phone_cn_invalid"),
-    ("138****5678", "phone_masked"),
-    ("call me", "phone_chars"),
-    ("138-abcd-5678", "phone_chars"),
-    ("13812345678 / 13912345678", "phone_chars"),
-    ("x123", "phone_chars"),
-    ("-12345678", "phone_format"),
-    ("12345678-", "phone_format"),
-    ("1+2345678", "phone_format"),
-    ("(123(456)7890", "phone_format"),
-    ("123)456(7890", "phone_format"),
-    ("13812345678 x12", "phone_format"),
-]
-
-
-@pytest.mark.parametrize(("raw", "stored"), PHONES_GOOD)
-def test_parse_phone_good(raw: str, stored: str) -> None:
-    assert parse_phone(raw) == stored
-    assert parse_phone(stored) == stored
-
-
-@pytest.mark.parametrize(("raw", "reason"), PHONES_BAD)
-def test_parse_phone_bad(raw: str, reason: str) -> None:
-    assert reason_of(lambda: parse_phone(raw)) == reason
-
-
-@pytest.mark.parametrize(
-    ("stored", "masked"),
-    [
-        ("13812345678", "138****5678"),
-        ("010-12345678", "010-****5678"),
-        ("010-12345678-123", "010-****5678-***"),
-        ("(496)978-3969x58947", "(496)***-3969x*****"),
-        ("229.077.5154", "229.***.5154"),
-        ("+44 20 7946 0958", "+44 2* **** 0958"),
-        ("12345678", "123*5678"),
-        ("1234567", "*****67"),
-        ("12", "12"),
-        ("", ""),
-        ("138****5678", "138****5678"),
-        ("hello", "hello"),
-    ],
-)
-def test_mask_phone(stored: str, masked: str) -> None:
-    assert mask_phone(stored) == masked
-    assert is_masked(masked) == ("*" in masked)
-
-
-def test_is_masked() -> None:
-    assert is_masked("138****5678")
-    assert not is_masked("13812345678")
-
-
-@pytest.mark.parametrize(
-    ("stored", "key"),
-    [
-        ("13812345678", "13812345678"),
-        ("+86 138 1234 5678", "13812345678"),
-        ("0086-13812345678", "13812345678"),
-        ("010-12345678", "01012345678"),
-        ("010-12345678-123", "01012345678"),
-        ("+86 10 12345678 转 9", "01012345678"),
-        ("(496)978-3969x58947", "4969783969"),
-        ("001-808-617-6467x12895", "18086176467"),
-        ("+1-808-617-6467", "18086176467"),
-        ("-1199", "1199"),
-        ("", ""),
-        ("no digits", ""),
-    ],
-)
-def test_phone_key(stored: str, key: str) -> None:
-    assert phone_key(stored) == key
-
-
-MOBILES = st.from_regex(r"1[3-9][0-9]{9}", fullmatch=True)
-PREFIXES = st.sampled_from(["", "+86", "+86 ", "+86-", "0086", "0086 ", "86", "(+86)", "(+86) ", "+86 (0)"])
-SEPARATORS = st.sampled_from(["", " ", "-", "  ", ".", "\u3000"])
-
-
-@st.composite
-def typed_mobiles(draw: st.DrawFn) -> tuple[str, str]:
-    digits = draw(MOBILES)
-    prefix = draw(PREFIXES)
-    if prefix.endswith("(0)"):
-        prefix = "+86 "  # (0) is for landlines only
-    sep = draw(SEPARATORS)
-    text = prefix + sep.join([digits[:3], digits[3:7], digits[7:]])
-    if draw(st.booleans()):
-        text = fullwidth(text)
-    padding = draw(st.sampled_from(["", " ", "\t", "\u3000"]))
-    return padding + text + padding, digits
-
-
-@FAST
-@given(typed_mobiles())
-def test_any_typed_mobile_parses_to_its_11_digits(case: tuple[str, str]) -> None:
-    text, digits = case
-    assert parse_phone(text) == digits
-    assert phone_key(text) == digits
-
-
-@st.composite
-def typed_landlines(draw: st.DrawFn) -> tuple[str, str]:
-    area = draw(st.sampled_from(["010", "020", "021", "029", "0755", "0571", "0991"]))
-    size = 8 if len(area) == 3 else draw(st.sampled_from([7, 8]))
-    local = draw(st.from_regex(rf"[2-9][0-9]{{{size - 1}}}", fullmatch=True))
-    ext = draw(st.one_of(st.none(), st.from_regex(r"[0-9]{1,8}", fullmatch=True)))
-    style = draw(st.sampled_from(["{a}-{l}", "({a}){l}", "{a} {l}", "+86 {n} {l}", "0086-{n}-{l}"]))
-    text = style.format(a=area, n=area[1:], l=local)
-    if ext is not None:
-        text += draw(st.sampled_from(["-", "转", " ext ", "x", " x", "#"])) + ext
-    stored = f"{area}-{local}" + (f"-{ext}" if ext is not None else "")
-    return text, stored
-
-
-@FAST
-@given(typed_landlines())
-def test_any_typed_landline_parses_to_its_canonical_form(case: tuple[str, str]) -> None:
-    text, stored = case
-    assert parse_phone(text) == stored
-    assert parse_phone(fullwidth(text)) == stored
-
-
-PHONE_ALPHABET = st.sampled_from(list("0123456789 +-.()x#*") + ["转", "ext", "86", "00", "1", "０"])
-PHONE_TEXT = st.one_of(
-    typed_mobiles().map(lambda c: c[0]),
-    typed_landlines().map(lambda c: c[0]),
-    st.lists(PHONE_ALPHABET, max_size=25).map("".join),
-    st.text(max_size=30),
-)
-
-
-@FAST
-@given(PHONE_TEXT)
-def test_parse_phone_is_idempotent_and_only_raises_parse_error(text: str) -> None:
-    try:
-        stored = parse_phone(text)
-    except ParseError as exc:
-        assert exc.reason in REASONS
-        return
-    assert parse_phone(stored) == stored
-    assert phone_key(stored) == phone_key(text)
-    digits = sum(c.isascii() and c.isdigit() for c in stored)
-    assert digits >= parsing.PHONE_MIN_DIGITS
-    masked = mask_phone(stored)
-    assert is_masked(masked) and masked != stored
-    with pytest.raises(ParseError):
-        parse_phone(masked)
-
-
-@FAST
-@given(MOBILES)
-def test_mask_never_reveals_the_middle_of_a_mobile(digits: str) -> None:
-    masked = mask_phone(digits)
-    assert masked == digits[:3] + "****" + digits[7:]
-    assert mask_phone(masked) == masked
-
-
-@FAST
-@given(
-    st.lists(st.sampled_from(list("0123456789") * 3 + list(" -.()+")), min_size=1, max_size=30).map(
-        lambda c: "".join(c).strip()
-    )
-)
-def test_mask_hides_every_digit_but_the_first_3_and_last_4(text: str) -> None:
-    masked = mask_phone(text)
-    positions = [i for i, c in enumerate(text) if c.isdigit()]
-    assert len(masked) == len(text)
-    kept = positions[:3] + positions[-4:] if len(positions) > 7 else positions[-2:]
-    for i, char in enumerate(text):
-        assert masked[i] == (char if i in kept or not char.isdigit() else "*")
-    if len(positions) >= 8:
-        assert masked != text
-
-
-@FAST
-@given(st.text(max_size=40))
-def test_mask_and_key_never_raise(text: str) -> None:
-    assert isinstance(mask_phone(text), str)
-    assert isinstance(phone_key(text), str)
 
 
 # ------------------------------------------------------------------ e-mail
@@ -524,10 +271,6 @@ def test_real_world_sample_dates_parse_with_dayfirst() -> None:
                 parse_date(row["Subscription Date"], dayfirst=True)
                 if row["Email"].strip():
                     assert parse_email(row["Email"]) == row["Email"].strip()
-                for column in ("Phone 1", "Phone 2"):
-                    value = row[column].strip()
-                    if value and len(re.sub(r"\D", "", value)) >= 7:
-                        assert parse_phone(value) == value
 
 
 DATES = st.dates(min_value=D(1900, 1, 1), max_value=D(2100, 12, 31))
@@ -820,7 +563,6 @@ def test_int_range_details() -> None:
 
 FUZZED: list[tuple[str, Callable[[str], object]]] = [
     ("normalize_width", normalize_width),
-    ("parse_phone", parse_phone),
     ("parse_email", parse_email),
     ("parse_date", parse_date),
     ("parse_date_dayfirst", lambda s: parse_date(s, dayfirst=True)),

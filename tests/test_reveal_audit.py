@@ -41,8 +41,19 @@ def _base(db: Path, n: int) -> None:
         opts = options.load(store)
         ctx = customers.Context.load(store, "add")
         for i in range(n):
-            customers.add(store, {"name": f"老客户{i}", "contact": "李四", "phone": f"138{i:08d}", "source": "online",
-                                  "needs": "采购", "owner": "张经理"}, ctx, opts)
+            customers.add(
+                store,
+                {
+                    "name": f"老客户{i}",
+                    "contact": "李四",
+                    "phone": f"138{i:08d}",
+                    "source": "online",
+                    "needs": "采购",
+                    "owner": "张经理",
+                },
+                ctx,
+                opts,
+            )
 
 
 def _audited_since(db: Path, after: int, command: str) -> tuple[int, list[str]]:
@@ -72,7 +83,9 @@ def test_reveal_under_a_concurrent_writer_audits_exactly_what_is_shown(crm, isol
     ready, stop = tmp_path / "ready", tmp_path / "stop"
     writer = subprocess.Popen(
         [PYTHON, "-c", WRITER, str(isolated_env), str(ready), str(stop), "1500"],
-        env=subprocess_env(isolated_env), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        env=subprocess_env(isolated_env),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
     )
     try:
         for _ in range(600):  # bounded wait for the writer's first commit
@@ -119,16 +132,22 @@ def test_rows_added_while_a_reveal_streams_are_neither_shown_nor_audited(isolate
         other = sqlite3.connect(isolated_env, isolation_level=None)
         try:
             shown = []
-            for n, row in enumerate(audit.reveal(store, query.select(store.conn, query.Filters()), "list --reveal", chunk=5), 1):
+            for n, row in enumerate(
+                audit.reveal(store, query.select(store.conn, query.Filters()), "list --reveal", chunk=5), 1
+            ):
                 shown.append(row["id"])
                 if n % 5 == 0:  # a writer commits a new customer while the listing streams
-                    other.execute("INSERT INTO customers (id, name, contact, phone, source, needs, first_contact, owner, "
-                                  "status, created_at, updated_at) VALUES (?, 'x', 'y', '13900000000', 'online', 'z', "
-                                  "'2024-01-01', 'o', 'potential', 't', 't')", (f"ZZ{n}",))
+                    other.execute(
+                        "INSERT INTO customers (id, name, contact, phone, source, needs, first_contact, owner, "
+                        "status, created_at, updated_at) VALUES (?, 'x', 'y', '13900000000', 'online', 'z', "
+                        "'2024-01-01', 'o', 'potential', 't', 't')",
+                        (f"ZZ{n}",),
+                    )
         finally:
             other.close()
-        audited = [r[0] for r in store.conn.execute(
-            "SELECT customer_id FROM audit_log WHERE new = 'revealed' ORDER BY id")]
+        audited = [
+            r[0] for r in store.conn.execute("SELECT customer_id FROM audit_log WHERE new = 'revealed' ORDER BY id")
+        ]
         assert len(shown) == 12 and not any(cid.startswith("ZZ") for cid in shown)
         assert audited == shown
 
@@ -153,7 +172,7 @@ def test_each_chunk_is_recorded_before_any_of_its_rows_is_passed_on(isolated_env
 def test_machine_and_table_reveals_audit_the_rows_shown(crm, isolated_env: Path, args: list[str]) -> None:
     _base(isolated_env, 4)
     command = f"{args[0]} --reveal"
-    for fmt in (["csv", "json"] if args[0] == "export" else ["table", "json", "csv"]):
+    for fmt in ["csv", "json"] if args[0] == "export" else ["table", "json", "csv"]:
         top, _ = _audited_since(isolated_env, 0, "")
         out = crm.ok(*args, "--reveal", "--format", fmt)
         _, audited = _audited_since(isolated_env, top, command)

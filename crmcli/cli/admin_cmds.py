@@ -150,7 +150,7 @@ def config_set(ctx: typer.Context, key: KeyArg, value: Annotated[str, typer.Argu
         err_note = i18n.message("config_user_file", st.lang, path=userconfig.path())
         typer.echo(err_note, err=True)
         return
-    if key in userconfig.USER_SETTINGS:
+    if key == "user":
         raise UsageError(
             f"{key} is a per-person setting now, kept in your own config file, not in the shared database: "
             f"crm config --user set {key} {value}",

@@ -128,6 +128,15 @@ COMMANDS = {
     "backup": "backup_cmds:backup_app",
     "import": "io_cmds",
     "export": "io_cmds",
+    "doctor": "doctor_cmds:doctor_app",
+    "trash": "record_cmds",  # trash list|restore|purge
+    "merge": "record_cmds",
+    "duplicates": "record_cmds",
+    "undo": "record_cmds",
+    "tag": "tag_cmds",
+    "untag": "tag_cmds",
+    "tags": "tag_cmds",
+    "contact": "tag_cmds",  # contact add|list|remove
 }
 app.defer(COMMANDS)
 

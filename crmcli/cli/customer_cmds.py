@@ -27,6 +27,12 @@ from .common import (
 )
 
 IdArg = Annotated[str, typer.Argument(help=h("customer ID, e.g. XS2024001", "客户编号，如 XS2024001"), autocompletion=complete_ids)]
+IdsArg = Annotated[list[str], typer.Argument(
+    metavar="ID...", help=h("customer IDs; - reads them from stdin, one a line", "客户编号；- 表示从标准输入逐行读取"),
+    autocompletion=complete_ids,
+)]
+YesOpt = Annotated[bool, typer.Option("--yes", "-y", help=h("do not ask before changing several customers", "修改多个客户时不再确认"))]
+TagOpt = Annotated[Optional[list[str]], typer.Option("--tag", help=h("customers with this tag (repeatable: any of them)", "带有该标签的客户（可重复：任一即可）"))]  # noqa: UP045
 ALL_COLUMNS = [*SEED_KEYS, "grade", "next_date", "archived", "created_at", "updated_at", "version"]
 
 
@@ -52,10 +58,15 @@ def _ask(key: str, options: Any, lang: str) -> str:
     label = spec.label(lang)
     if spec.kind == "choice":
         label = f"{label} [{' / '.join(o.label(lang) for o in options.active(key))}]"
+    region = None
+    if spec.kind == "phone":
+        from .. import phones
+
+        region = phones.default_region(state().store())
     while True:
         answer = typer.prompt(label)
         try:
-            clean_value(key, answer, options)
+            clean_value(key, answer, options, region=region)
             return answer
         except ValidationError as exc:
             err(describe_error(exc, lang))
@@ -127,14 +138,28 @@ def register(app: typer.Typer) -> None:
             from .. import audit
 
             audit.reveal_one(store, record["id"], "show --reveal")  # recorded before it is shown
+        from .. import contacts, tags
+
+        tag_list = tags.for_customer(store.conn, record["id"])
+        people = [contacts.public(c, reveal) for c in contacts.list_for(store.conn, record["id"])]
         if fmt != "table":
             import json
 
-            typer.echo(render.safe_json(json.dumps(render.customer_machine(record, opts, st.lang, reveal), ensure_ascii=False, indent=2 if fmt == "json" else None)))
+            data = {**render.customer_machine(record, opts, st.lang, reveal), "tags": tag_list, "contacts": people}
+            typer.echo(render.safe_json(json.dumps(data, ensure_ascii=False, indent=2 if fmt == "json" else None)))
             return
         shown = render.customer_display(record, opts, st.lang, reveal)
         pairs = [(BY_KEY[k].label(st.lang), shown[k]) for k in all_columns() if k in BY_KEY]
+        pairs.append(("标签" if st.lang == "zh" else "Tags", ", ".join(tag_list)))
         render.key_values(pairs, title=f"{record['id']}  {record['name']}")
+        if people:
+            from .tag_cmds import CONTACT_KEYS
+
+            render.table(
+                ({k: "" if c.get(k) is None else str(c[k]) for k, _, _ in CONTACT_KEYS} for c in people),
+                [render.Column(k, zh if st.lang == "zh" else en) for k, en, zh in CONTACT_KEYS],
+                title="其他联系人" if st.lang == "zh" else "Other contacts",
+            )
         from .. import followups
 
         latest = followups.list_for(store.conn, record["id"], limit=SHOW_FOLLOWUPS)
@@ -151,33 +176,57 @@ def register(app: typer.Typer) -> None:
             show_table(rows, columns, title="最近跟进" if st.lang == "zh" else "Latest follow-ups")
 
     @app.command(help=h(
-        "Change fields of a customer: crm edit ID --status active --amount 12000. An empty value clears an optional field. "
-        "Without options the record opens in $EDITOR (YAML); a save is refused if someone changed the customer meanwhile.",
-        "修改客户字段：crm edit ID --status active --amount 12000。空值清除可选字段。"
-        "不带选项时在 $EDITOR 中编辑（YAML）；若期间他人修改了该客户，保存会被拒绝。",
+        "Change fields of customers: crm edit ID… --status active --amount 12000; - reads IDs from stdin "
+        "(crm list --format ids | crm edit - --owner 李经理). An empty value clears an optional field. "
+        "Several customers change in one transaction, after asking on a terminal (--yes for scripts), and one crm undo reverts them. "
+        "With one ID and no options the record opens in $EDITOR (YAML); a save is refused if someone changed the customer meanwhile.",
+        "修改客户字段：crm edit 编号… --status active --amount 12000；- 表示从标准输入读取编号"
+        "（crm list --format ids | crm edit - --owner 李经理）。空值清除可选字段。"
+        "多个客户在一个事务中修改，终端中会先确认（脚本用 --yes），一次 crm undo 即可全部撤销。"
+        "只给一个编号且不带选项时在 $EDITOR 中编辑（YAML）；若期间他人修改了该客户，保存会被拒绝。",
     ))
     @with_field_options(exclude=("id",))
     def edit(
-        customer_id: IdArg,
+        customer_ids: IdsArg,
         fields: dict[str, str],
         set_: Annotated[Optional[list[str]], typer.Option("--set", help=h("KEY=VALUE for any field", "任意字段 KEY=VALUE"))] = None,  # noqa: UP045
+        yes: YesOpt = False,
     ) -> None:
-        from .. import customers, options
+        from .. import bulk, customers, options
+        from .asking import confirm, ids_from, t
 
         st = state()
         store = st.store()
         values: dict[str, Any] = {**_parse_sets(set_ or []), **fields}
         if not values:
+            if len(customer_ids) != 1 or customer_ids[0] == "-":
+                raise UsageError("say what to change (--field value); $EDITOR edits one customer at a time",
+                                 zh="请指定要修改的字段（--字段 值）；$EDITOR 一次只能编辑一个客户")
             from .edit_in_editor import edit_in_editor
 
-            edit_in_editor(customer_id)  # no options: the record in $EDITOR, saved only if unchanged meanwhile
+            edit_in_editor(customer_ids[0])  # no options: the record in $EDITOR, saved only if unchanged meanwhile
             return
+        ids = ids_from(customer_ids)
+        targets = bulk.resolve(store.conn, ids)  # every ID checked before asking
+        if len(targets) > 1:
+            confirm(f"Change {', '.join(values)} of {len(targets)} customers?",
+                    f"修改 {len(targets)} 个客户的 {', '.join(values)}？",
+                    yes=yes, what_en="change several customers", what_zh="修改多个客户")
         ctx = customers.Context.load(store, "edit")
-        record, changed = customers.edit(store, customer_id, values, ctx, options.load(store))
-        if changed:
-            typer.echo(i18n.message("updated", st.lang, id=record["id"], fields=", ".join(changed)))
-        else:
-            typer.echo(i18n.message("unchanged", st.lang, id=record["id"]))
+        result = bulk.edit_many(store, targets, values, ctx, options.load(store))
+        if len(targets) == 1:
+            cid = targets[0]
+            if cid in result.changed:
+                typer.echo(i18n.message("updated", st.lang, id=cid, fields=", ".join(result.changed[cid])))
+            else:
+                typer.echo(i18n.message("unchanged", st.lang, id=cid))
+            return
+        typer.echo(t(
+            f"Updated {len(result.changed)} of {len(targets)} customers ({len(result.unchanged)} already so)"
+            + (f"; crm undo reverts change {result.change_id}" if result.change_id else ""),
+            f"已更新 {len(targets)} 个客户中的 {len(result.changed)} 个（{len(result.unchanged)} 个无需修改）"
+            + (f"；crm undo 可撤销变更 {result.change_id}" if result.change_id else ""),
+        ))
 
     @app.command("list", help=h(
         "List customers, filtered and sorted. Tables show 100 rows unless --limit says otherwise; machine formats show all.",
@@ -203,6 +252,7 @@ def register(app: typer.Typer) -> None:
         limit: Annotated[Optional[int], typer.Option("--limit", "-n", help=h("at most N rows (0: no limit)", "最多 N 行（0 为不限）"), min=0)] = None,  # noqa: UP045
         columns: Annotated[Optional[str], typer.Option("--columns", "-c", help=h("comma-separated field keys to show", "要显示的字段（逗号分隔）"))] = None,  # noqa: UP045
         where: Annotated[Optional[list[str]], typer.Option("--where", "-w", help=h("condition on any field, custom ones too: KEY=V (V1,V2 for dropdowns), KEY!=V, KEY>=V, KEY<=V, KEY~TEXT; KEY= is empty (repeatable)", "任意字段（含自定义字段）的条件：KEY=V（下拉可 V1,V2）、KEY!=V、KEY>=V、KEY<=V、KEY~文字；KEY= 为空（可重复）"))] = None,  # noqa: UP045
+        tag: TagOpt = None,
         view: Annotated[Optional[str], typer.Option("--view", help=h("start from a saved view (crm view save); other options refine it", "使用已保存的视图（crm view save）；其他选项在其基础上调整"))] = None,  # noqa: UP045
         fmt: FormatOpt = "table",
         wide: WideOpt = False,
@@ -215,6 +265,7 @@ def register(app: typer.Typer) -> None:
             first_contact_from=first_contact_from, first_contact_to=first_contact_to,
             last_followup_from=last_followup_from, last_followup_to=last_followup_to,
             amount_min=amount_min, amount_max=amount_max, text=text, archived=archived, all_=all_, where=where,
+            tag=tag,
         )
         order = query.parse_sort(sort or [])
         if view:
@@ -228,8 +279,8 @@ def register(app: typer.Typer) -> None:
         _emit_listing(filters, order, limit, columns, fmt, reveal)
 
     @app.command(help=h(
-        "Find customers by text in name, contact, needs, notes and follow-ups (Chinese words of any length).",
-        "按文字查找客户：名称、联系人、需求、备注及跟进记录（中文任意长度）。",
+        "Find customers by text in name, contact, needs, notes, follow-ups, tags and other contacts (Chinese words of any length).",
+        "按文字查找客户：名称、联系人、需求、备注、跟进记录、标签及其他联系人（中文任意长度）。",
     ))
     def search(
         text: Annotated[str, typer.Argument(help=h("text to find", "要查找的文字"))],
@@ -246,24 +297,36 @@ def register(app: typer.Typer) -> None:
         filters = build_filters(text=text, archived=archived, all_=all_)
         _emit_listing(filters, [], limit, columns, fmt, reveal, command="search")
 
-    @app.command(help=h("Delete a customer with its follow-ups (asks first; --yes to skip).", "删除客户及其跟进记录（会先确认；--yes 跳过确认）。"))
+    @app.command(help=h(
+        "Move customers (with their follow-ups, history, tags and contacts) to the trash: crm delete ID… (- reads IDs "
+        "from stdin). Asks first on a terminal (--yes to skip); crm trash restore or crm undo brings them back.",
+        "将客户（及其跟进、历史、标签和联系人）移入回收站：crm delete 编号…（- 从标准输入读取编号）。"
+        "终端中会先确认（--yes 跳过）；crm trash restore 或 crm undo 可恢复。",
+    ))
     def delete(
-        customer_id: IdArg,
+        customer_ids: IdsArg,
         yes: Annotated[bool, typer.Option("--yes", "-y", help=h("do not ask", "不确认直接删除"))] = False,
     ) -> None:
-        from .. import customers
+        from .. import bulk, customers, trash
+        from .asking import ids_from, t
 
         st = state()
         store = st.store()
-        record = customers.get(store.conn, customer_id)
+        targets = bulk.resolve(store.conn, ids_from(customer_ids))
+        records = [customers.get(store.conn, cid) for cid in targets]
         if not yes:
             if not _interactive():
                 raise UsageError(h("refusing to delete without --yes when not on a terminal", "非终端环境下删除需要 --yes"))
-            if not confirm(i18n.message("delete_confirm", st.lang, id=record["id"], name=record["name"])):
+            if len(records) == 1:
+                question = i18n.message("delete_confirm", st.lang, id=records[0]["id"], name=records[0]["name"])
+            else:
+                question = t(f"Move {len(records)} customers to the trash?", f"将 {len(records)} 个客户移入回收站？")
+            if not confirm(question):
                 err(i18n.message("aborted", st.lang))
                 raise typer.Exit(1)
-        customers.delete(store, record["id"], customers.Context.load(store, "delete"))
-        typer.echo(i18n.message("deleted", st.lang, id=record["id"], name=record["name"]))
+        trash.delete(store, targets, customers.Context.load(store, "delete"))
+        for record in records:
+            typer.echo(i18n.message("deleted", st.lang, id=record["id"], name=record["name"]))
 
 
 def _split(values: list[str] | None) -> list[str]:
@@ -288,6 +351,7 @@ def build_filters(
     archived: bool = False,
     all_: bool = False,
     where: list[str] | None = None,
+    tag: list[str] | None = None,
 ) -> Any:
     """Validate filter options (labels to codes, dates, amounts) into query.Filters."""
     from .. import options, parsing, query
@@ -321,7 +385,15 @@ def build_filters(
         text=text,
         archived="all" if all_ else ("only" if archived else "exclude"),
         conditions=[query.parse_condition(w, opts) for w in where or []],
+        tags=tag_filter(tag),
     )
+
+
+def tag_filter(tag: list[str] | None) -> list[str]:
+    """``--tag 重点 --tag 展会2024`` (or comma-separated): the tags, checked like ``crm tag``'s."""
+    from ..tags import clean_tag
+
+    return list(dict.fromkeys(clean_tag(t) for t in _split(tag)))
 
 
 def parse_columns(columns: str | None, default: list[str]) -> list[str]:

@@ -256,29 +256,41 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one function per command
         typer.echo(line)
 
     @app.command("status", help=h(
-        "Change a customer's status (code or label: active / 合作中); every change is kept with who, when and --note.",
-        "修改合作状态（代码或名称：active / 合作中）；每次变更都记录操作人、时间和 --note 说明。",
+        "Change the status of customers (code or label: active / 合作中): crm status ID… NEW_STATUS; - reads IDs from stdin. "
+        "Every change is kept with who, when and --note; several customers change in one transaction, after asking on a "
+        "terminal (--yes for scripts).",
+        "修改合作状态（代码或名称：active / 合作中）：crm status 编号… 新状态；- 表示从标准输入读取编号。"
+        "每次变更都记录操作人、时间和 --note 说明；多个客户在一个事务中修改，终端中会先确认（脚本用 --yes）。",
     ))
     def status_(
-        customer_id: IdArg,
-        new_status: Annotated[str, typer.Argument(metavar="NEW_STATUS", help=h("potential, intent, active, paused, lost (or the label)", "潜在客户、意向客户、合作中、暂停合作、流失客户（或代码）"), autocompletion=option_completer("status"))],
+        customer_ids: Annotated[list[str], typer.Argument(metavar="ID...", help=h("customer IDs; - reads them from stdin, one a line", "客户编号；- 表示从标准输入逐行读取"), autocompletion=complete_ids)],
+        new_status: Annotated[str, typer.Argument(metavar="NEW_STATUS", help=h("potential, intent, active, paused, lost (or the label)", "状态代码或名称（如 active、合作中）"), autocompletion=option_completer("status"))],
         note: Annotated[Optional[str], typer.Option("--note", help=h("why it changed", "变更原因"))] = None,  # noqa: UP045
+        yes: Annotated[bool, typer.Option("--yes", "-y", help=h("do not ask before changing several customers", "修改多个客户时不再确认"))] = False,
     ) -> None:
-        from .. import customers, followups, options
+        from .. import bulk, customers, options
+        from .asking import confirm, ids_from
 
         st = state()
         store = st.store()
         opts = options.load(store)
+        code = opts.resolve("status", new_status)
+        new_label = opts.label("status", code, st.lang)
+        targets = bulk.resolve(store.conn, ids_from(customer_ids))
+        if len(targets) > 1:
+            confirm(f"Set {len(targets)} customers to {new_label}?", f"将 {len(targets)} 个客户设为{new_label}？",
+                    yes=yes, what_en="change several customers", what_zh="修改多个客户")
         ctx = customers.Context.load(store, "status")
-        record, old = followups.change_status(store, customer_id, new_status, ctx, opts, note)
-        new_label = opts.label("status", record["status"], st.lang)
-        if old is None:
-            typer.echo(_t(f"{record['id']} is already {new_label}; nothing changed",
-                          f"{record['id']} 已经是{new_label}；没有变化"))
-        else:
-            from ..textsafe import escape
+        result = bulk.status_many(store, targets, code, ctx, opts, note)
+        from ..textsafe import escape
 
-            typer.echo(escape(f"{record['id']} {record['name']}: {opts.label('status', old, st.lang)} → {new_label}"))
+        for record in result.records:
+            old = result.old_status.get(record["id"])
+            if old is None:
+                typer.echo(_t(f"{record['id']} is already {new_label}; nothing changed",
+                              f"{record['id']} 已经是{new_label}；没有变化"))
+            else:
+                typer.echo(escape(f"{record['id']} {record['name']}: {opts.label('status', old, st.lang)} → {new_label}"))
 
     @app.command("history", help=h(
         "One customer's timeline: follow-ups, status changes and field edits, newest first.",
@@ -334,6 +346,7 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one function per command
         status: Annotated[Optional[list[str]], typer.Option("--status", help=h("status code or label (repeatable)", "合作状态（可重复）"), autocompletion=option_completer("status"))] = None,  # noqa: UP045
         grade: Annotated[Optional[list[str]], typer.Option("--grade", help=h("grade A, B or C", "客户等级 A/B/C"))] = None,  # noqa: UP045
         include_lost: Annotated[bool, typer.Option("--include-lost", help=h("also lost customers", "包括流失客户"))] = False,
+        tag: Annotated[Optional[list[str]], typer.Option("--tag", help=h("customers with this tag (repeatable: any of them)", "带有该标签的客户（可重复：任一即可）"))] = None,  # noqa: UP045
         archived: Annotated[bool, typer.Option("--archived", help=h("only archived customers", "只看已归档客户"))] = False,
         all_: Annotated[bool, typer.Option("--all", help=h("archived and current customers", "包括已归档客户"))] = False,
         limit: Annotated[Optional[int], typer.Option("--limit", min=0, help=h("at most N rows (0: no limit)", "最多 N 行（0 为不限）"))] = None,  # noqa: UP045
@@ -351,6 +364,10 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one function per command
         fmt = check_format(fmt, render.FORMATS)
         boundary = _window(months, days, before)
         filters = _filters(owner=owner, mine=mine, status=status, grade=grade, archived=archived, all_=all_)
+        if tag:
+            from .customer_cmds import tag_filter
+
+            filters.tags = tag_filter(tag)
         extra = ("last_contact", "days_inactive")
         default = ["id", "name", "contact", "phone", "owner", "status", "grade", "last_contact", "days_inactive"]
         keys = _parse_keys(columns, default if fmt == "table" else [*ALL_COLUMNS, *extra], extra)

@@ -198,6 +198,16 @@ def import_file(
             "--date-format", help=h("strptime format of the dates, e.g. %d/%m/%Y", "日期的 strptime 格式，如 %d/%m/%Y")
         ),
     ] = None,  # noqa: UP045
+    phone_region: Annotated[
+        Optional[str],
+        typer.Option(
+            "--phone-region",
+            help=h(
+                "region of phones written without a country code, e.g. US (default: $CRM_PHONE_REGION, crm config phone-region, CN)",
+                "不带国家/地区代码的电话所属地区，如 US（默认：$CRM_PHONE_REGION、crm config 的 phone-region、CN）",
+            ),
+        ),
+    ] = None,  # noqa: UP045
     on_duplicate: Annotated[
         str,
         typer.Option(
@@ -278,6 +288,7 @@ def import_file(
         encoding=encoding,
         format=input_format,
         delimiter=delimiter,
+        phone_region=phone_region,
         where=list(where or []),
         sheet=sheet,
         header_row=header_row,
@@ -548,6 +559,13 @@ def register(app: typer.Typer) -> None:
                 "--followups", help=h("export the follow-ups of the matching customers", "导出匹配客户的跟进记录")
             ),
         ] = False,
+        contacts: Annotated[
+            bool,
+            typer.Option(
+                "--contacts",
+                help=h("export the other contacts of the matching customers (crm contact)", "导出匹配客户的其他联系人（crm contact）"),
+            ),
+        ] = False,
         status: Annotated[
             Optional[list[str]], typer.Option("--status", help=h("status code or label", "合作状态"))
         ] = None,  # noqa: UP045
@@ -577,6 +595,7 @@ def register(app: typer.Typer) -> None:
             Optional[str], typer.Option(help=h("contract amount at most (CNY)", "合同金额上限（元）"))
         ] = None,  # noqa: UP045
         text: Annotated[Optional[str], typer.Option("--text", "-t", help=h("free text", "文字"))] = None,  # noqa: UP045
+        tag: Annotated[Optional[list[str]], typer.Option("--tag", help=h("customers with this tag (repeatable: any of them)", "带有该标签的客户（可重复：任一即可）"))] = None,  # noqa: UP045
         archived: Annotated[
             bool, typer.Option("--archived", help=h("only archived customers", "只看已归档客户"))
         ] = False,
@@ -618,6 +637,7 @@ def register(app: typer.Typer) -> None:
             text=text,
             archived=archived,
             all_=all_,
+            tag=tag,
         )
         filters.reveal = reveal  # only an audited reveal may match part of a phone
         people = kind == "xlsx" or excel
@@ -637,6 +657,11 @@ def register(app: typer.Typer) -> None:
         )
         opts = options.load(store)
         order = query.parse_sort(sort or [])
+        if contacts:
+            if followups:
+                raise UsageError("--contacts and --followups are two exports: give one", zh="--contacts 与 --followups 是两种导出：只能选一个")
+            _export_contacts(store, filters, kind, out, header_mode, reveal, st.lang, force)
+            return
         if out and out != "-":
             from .. import outputs
 
@@ -648,3 +673,23 @@ def register(app: typer.Typer) -> None:
             err(h(f"Exported {n} {what} to {out}", f"已导出 {n} 条{what}到 {out}"))
         else:
             exporting.export(store, filters, settings, exporting.default_stdout(kind), opts, order)
+
+
+def _export_contacts(store: Any, filters: Any, kind: str, out: Optional[str], headers: str, reveal: bool, lang: str,
+                     force: bool) -> None:
+    from .. import contacts, exporting, outputs
+
+    where, params = filters.where()
+    rows = contacts.export_rows(store.conn, where, params, reveal)
+    if reveal:
+        from .. import audit
+
+        audit.reveal_ids(store, [r["customer_id"] for r in rows if r["phone"]], "export --contacts --reveal")
+    if out and out != "-":
+        with outputs.private_output(
+            out, force=force, protect=outputs.protected(store.path), binary=kind == "xlsx"
+        ) as handle:
+            n = contacts.write_export(rows, kind, handle, headers, lang)
+        err(h(f"Exported {n} contacts to {out}", f"已导出 {n} 个联系人到 {out}"))
+    else:
+        contacts.write_export(rows, kind, exporting.default_stdout(kind), headers, lang)
