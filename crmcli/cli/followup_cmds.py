@@ -259,7 +259,7 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one function per command
         "Change the status of customers (code or label: active / 合作中): crm status ID… NEW_STATUS; - reads IDs from stdin. "
         "Every change is kept with who, when and --note; several customers change in one transaction, after asking on a "
         "terminal (--yes for scripts).",
-        "修改合作状态（代码或名称：active / 合作中）：crm status 编号… 新状态；- 表示从标准输入读取编号。"
+        "修改合作状态（代码或名称：active / 合作中）：crm status 编号 [编号...] 新状态；- 表示从标准输入读取编号。"
         "每次变更都记录操作人、时间和 --note 说明；多个客户在一个事务中修改，终端中会先确认（脚本用 --yes）。",
     ))
     def status_(
