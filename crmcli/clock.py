@@ -29,11 +29,10 @@ def now_utc() -> str:
 
 
 def current_user(configured: str = "") -> str:
+    """``configured`` if given, else who is acting: ``CRM_USER``, the per-user file's ``user``
+    (crm config --user set user …), else the OS login (see :func:`crmcli.userconfig.identity`)."""
     if configured:
         return configured
-    import getpass
+    from . import userconfig
 
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return "unknown"
+    return userconfig.identity()[0]

@@ -139,7 +139,6 @@ SETTINGS: dict[str, Setting] = {
     s.key: s
     for s in (
         Setting("id-prefix", "XS", "prefix of generated customer IDs (1 to 8 letters A-Z)", "生成客户编号的前缀（1 到 8 个字母 A-Z）", _prefix),
-        Setting("user", "", "your name: default owner and follow-up author", "你的名字：默认跟进人与记录人", _text("user", USER_MAX)),
         Setting("phone-region", "CN", "region of phones written without a country code ($CRM_PHONE_REGION overrides it)", "不带国家/地区代码的电话所属地区（$CRM_PHONE_REGION 优先）", _phone_region),
         # Follow-ups, stale, today, grading.
         Setting("stale-months", "3", "default window of crm stale / archive / today, in calendar months (1 to 120)", "stale/archive/today 的默认时间窗口（自然月，1 到 120）", _months),
@@ -207,7 +206,22 @@ def _setting(key: str) -> Setting:
     try:
         return SETTINGS[key]
     except KeyError:
+        from .userconfig import USER_SETTINGS
+
+        if key == "user" and key in USER_SETTINGS:
+            # The shared `user` setting made everyone on a shared file the same person: per-person
+            # settings live in the per-user file now (crmcli.userconfig).
+            raise UsageError(
+                f"{key} is a per-person setting, kept in your own config file: crm config --user set {key} …",
+                zh=f"{key} 是个人设置，保存在你自己的配置文件中：crm config --user set {key} …",
+            ) from None
         raise UsageError(
             f"unknown setting {key[:40]!r}; settings: {', '.join(SETTINGS)}",
             zh=f"未知设置 {key[:40]!r}；可用设置：{', '.join(SETTINGS)}",
         ) from None
+
+
+def shared_user(store: Store) -> str | None:
+    """The old shared ``user`` setting, if this database still holds one (it is ignored now)."""
+    row = store.conn.execute("SELECT value FROM config WHERE key = 'user'").fetchone()
+    return row[0] if row and row[0] else None

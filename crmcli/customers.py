@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import clock, config, ids, parsing, phones, textsafe
-from .errors import Conflict, NotFound, ParseError, UsageError, ValidationError
+from .errors import Conflict, DuplicateValue, NotFound, ParseError, UsageError, ValidationError
 from .fields import BY_KEY, FIELDS, REQUIRED, SEED_KEYS
 from .options import OptionSet
 from .storage import Store
@@ -125,7 +125,7 @@ class Context:
     def load(cls, store: Store, command: str) -> Context:
         settings = config.all_values(store)
         return cls(
-            user=clock.current_user(settings["user"]), prefix=settings["id-prefix"], command=command
+            user=clock.current_user(), prefix=settings["id-prefix"], command=command
         )
 
 
@@ -161,7 +161,7 @@ def insert(conn: sqlite3.Connection, values: Record, ctx: Context) -> Record:
     explicit = record.get("id")
     if explicit:
         if conn.execute("SELECT 1 FROM customers WHERE id = ?", (explicit,)).fetchone():
-            raise ValidationError("id", explicit, "id_exists")
+            raise DuplicateValue("id", explicit, "id_exists")
         if conn.execute("SELECT 1 FROM trash_customers WHERE id = ?", (explicit,)).fetchone():
             raise ValidationError("id", explicit, "id_in_trash")
         ids.note_explicit(conn, str(explicit))

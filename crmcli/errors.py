@@ -84,6 +84,13 @@ class ValidationError(UsageError):
         self.details = details or {}
 
 
+class DuplicateValue(ValidationError):
+    """A value that must be unique is taken (``crm add --id`` of an existing ID): a conflict,
+    exit 4 like the other conflicts, while still naming field and value like a validation error."""
+
+    exit_code = 4
+
+
 class NotFound(CrmError):
     exit_code = 3
 

@@ -52,30 +52,37 @@ def parse_rule(text: str) -> Rule:
         raise UsageError(
             f"grade rule {text!r}: expected BASIS:GRADE>=N,...,GRADE with BASIS one of "
             + ", ".join(f"{k} ({v})" for k, v in BASES.items())
-            + f"; e.g. {DEFAULT_RULE}"
+            + f"; e.g. {DEFAULT_RULE}",
+            zh=f"评级规则 {text!r}：应为 依据:等级>=N,…,等级，依据为 "
+            + "、".join(BASES)
+            + f"；例如 {DEFAULT_RULE}",
         )
     steps: list[tuple[str, float]] = []
     fallback = None
     parts = [p.strip() for p in rest.split(",") if p.strip()]
     if not parts:
-        raise UsageError(f"grade rule {text!r} has no grades")
+        raise UsageError(f"grade rule {text!r} has no grades", zh=f"评级规则 {text!r} 没有等级")
     for i, part in enumerate(parts):
         grade_text, ge, number = part.partition(">=")
         try:
             grade = parsing.parse_grade(grade_text)
         except ParseError:
-            raise UsageError(f"grade rule: {grade_text.strip()!r} is not a grade A, B or C") from None
+            raise UsageError(f"grade rule: {grade_text.strip()!r} is not a grade A, B or C",
+                             zh=f"评级规则：{grade_text.strip()!r} 不是等级 A、B 或 C") from None
         if not ge:
             if i != len(parts) - 1:
-                raise UsageError(f"grade rule: {part!r} has no threshold but is not the last grade")
+                raise UsageError(f"grade rule: {part!r} has no threshold but is not the last grade",
+                                 zh=f"评级规则：{part!r} 没有阈值，但不是最后一个等级")
             fallback = grade
             continue
         try:
             minimum = float(parsing.parse_amount(number) / 100) if basis == "amount" else float(number)
         except (ParseError, ValueError):
-            raise UsageError(f"grade rule: {number.strip()!r} is not a number") from None
+            raise UsageError(f"grade rule: {number.strip()!r} is not a number",
+                             zh=f"评级规则：{number.strip()!r} 不是数字") from None
         if steps and minimum > steps[-1][1]:
-            raise UsageError("grade rule: thresholds must go from the highest to the lowest")
+            raise UsageError("grade rule: thresholds must go from the highest to the lowest",
+                             zh="评级规则：阈值必须从高到低排列")
         steps.append((grade, minimum))
     return Rule(basis, tuple(steps), fallback)
 

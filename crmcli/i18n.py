@@ -17,7 +17,7 @@ def detect(explicit: str | None = None, argv: list[str] | None = None) -> str:
                 explicit = args[i + 1]
             elif arg.startswith("--lang="):
                 explicit = arg.split("=", 1)[1]
-    for candidate in (explicit, os.environ.get("CRM_LANG")):
+    for candidate in (explicit, os.environ.get("CRM_LANG"), _personal_lang()):
         if candidate:
             code = candidate.strip().lower()[:2]
             if code in LANGS:
@@ -27,6 +27,24 @@ def detect(explicit: str | None = None, argv: list[str] | None = None) -> str:
         if value:
             return "zh" if value.lower().startswith("zh") else "en"
     return "en"
+
+
+def _personal_lang() -> str | None:
+    """``lang`` from the per-user file (crm config --user set lang zh); a broken file is
+    reported by the command that reads it for real, not here while choosing a language."""
+    from . import userconfig
+
+    try:
+        return userconfig.file_value("lang")
+    except Exception:
+        return None
+
+
+def unknown_lang(explicit: str | None) -> str | None:
+    """The language asked for when crm has no such interface language (``--lang fr``)."""
+    if explicit and explicit.strip().lower()[:2] not in LANGS:
+        return explicit
+    return None
 
 
 # Validation reasons not owned by the parsers (those live in parsing.REASONS and phones.REASONS).
@@ -137,6 +155,21 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "a number given is too large (beyond what can be stored or counted)",
         "给出的数字过大（超出可存储或计算的范围）",
     ),
+    "config_user_file": ("(saved in {path})", "（已保存到 {path}）"),
+    "config_user_unset": ("{key} removed from your config file", "已从个人配置文件删除 {key}"),
+    "config_user_unset_none": ("{key} was not set in your config file; nothing changed", "个人配置文件中没有 {key}；没有变化"),
+    "lang_unknown": ("no interface language {lang!r}; using English (languages: {langs})", "没有界面语言 {lang!r}；使用英文（可选：{langs}）"),
+    "no_user": (
+        "no user name is set, so the login {login!r} is used as owner and author; "
+        "set yours with: crm config --user set user 张经理",
+        "尚未设置用户名，暂用登录名 {login!r} 作为跟进人和记录人；设置方法：crm config --user set user 张经理",
+    ),
+    "shared_user_ignored": (
+        "this database's shared setting user={name!r} is no longer used (it made everyone the same person); "
+        "if that is you: crm config --user set user {name}",
+        "此数据库的共享设置 user={name!r} 已不再使用（它让所有人成为同一个人）；如果那是你：crm config --user set user {name}",
+    ),
+    "interrupted": ("interrupted; nothing more was done", "已中断；未再做任何操作"),
 }
 
 

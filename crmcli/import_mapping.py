@@ -435,20 +435,23 @@ def make_plan(
             ignored.append(name or f"(column {index + 1})")
             continue
         if key in compose_fields:
-            raise UsageError(f"{key} is given both by column {shorten(name)!r} and by a composed mapping")
+            raise UsageError(f"{key} is given both by column {shorten(name)!r} and by a composed mapping",
+                             zh=f"{key} 同时由列 {shorten(name)!r} 和组合映射给出")
         if key in taken:
             raise UsageError(
                 f"columns {shorten(taken[key])!r} and {shorten(name)!r} both map to {key}; "
-                "map one of them with --map 'NAME=-'"
+                "map one of them with --map 'NAME=-'",
+                zh=f"列 {shorten(taken[key])!r} 和 {shorten(name)!r} 都对应到 {key}；请用 --map '列名=-' 忽略其中之一",
             )
         taken[key] = name
         direct.append((index, key, wrapped(key)))
     if unknown:
         if not ignore_unknown:
+            listed = shorten(", ".join(repr(u) for u in unknown), 300)
             raise UsageError(
-                "columns we cannot place: "
-                + shorten(", ".join(repr(u) for u in unknown), 300)
-                + ". Map them with --map 'Column=field' (or a mapping file), or pass --ignore-unknown"
+                f"columns we cannot place: {listed}. Map them with --map 'Column=field' (or a mapping file), "
+                "or pass --ignore-unknown",
+                zh=f"无法对应到字段的列：{listed}。请用 --map '列名=字段'（或映射文件）指定，或加 --ignore-unknown",
             )
         ignored.extend(unknown)
     composed = []

@@ -149,7 +149,7 @@ def m006_phones_by_libphonenumber(db: Database) -> None:
     changed silently: ``crm doctor phones`` lists it with how to fix it."""
     import re
 
-    from . import clock, config, phones
+    from . import clock, phones
 
     conn = db.conn
     region = phones.default_region(conn)
@@ -173,7 +173,7 @@ def m006_phones_by_libphonenumber(db: Database) -> None:
     ).fetchall()
     if changed:
         row = conn.execute("SELECT value FROM config WHERE key = 'user'").fetchone()
-        who = clock.current_user(row[0] if row else config.SETTINGS["user"].default)
+        who = clock.current_user(row[0] if row else "")
         stamp = clock.now_utc()
         conn.executemany(
             "UPDATE customers SET phone = ?, version = version + 1 WHERE id = ?", ((new, cid) for cid, _, new in changed)

@@ -213,7 +213,8 @@ def status_changes(conn: sqlite3.Connection, options: OptionSet, start: date, en
 def format_for(path: Path) -> str:
     fmt = FORMATS.get(path.suffix.lower())
     if fmt is None:
-        raise UsageError(f"{path.name}: write .xlsx or .md (the format follows the extension)")
+        raise UsageError(f"{path.name}: write .xlsx or .md (the format follows the extension)",
+                         zh=f"{path.name}：请写成 .xlsx 或 .md（格式由扩展名决定）")
     return fmt
 
 

@@ -126,10 +126,25 @@ def rename_option(
     return Option(field, opt.code, new_zh, new_en, opt.position, opt.retired)
 
 
+# Statuses the pipeline itself uses: new customers start as potential, the funnel counts intent
+# and active, stale and today leave lost out, the priority weights name all five. Retiring one
+# would make `crm status X active` fail for everyone, so it is refused.
+PIPELINE_STATUSES = ("potential", "intent", "active", "paused", "lost")
+
+
 def set_retired(store: Store, field: str, value: str, retired: bool = True) -> Option:
-    """Retire (or bring back) an option: old records keep it, new ones cannot choose it."""
+    """Retire (or bring back) an option: old records keep it, new ones cannot choose it.
+    The statuses the pipeline needs (PIPELINE_STATUSES) cannot be retired."""
     with store.write() as conn:
         opt = _find(OptionSet.load(conn), field, value)
+        if retired and field == "status" and opt.code in PIPELINE_STATUSES:
+            used = conn.execute("SELECT count(*) FROM customers WHERE status = ?", (opt.code,)).fetchone()[0]
+            raise UsageError(
+                f"status {opt.code} is part of the pipeline (new customers, the funnel, stale and today use it; "
+                f"{used} customers have it) and cannot be retired; rename it instead: crm options rename status {opt.code} --zh … --en …",
+                zh=f"状态 {opt.code} 是销售管道的一部分（新客户、漏斗、stale 和 today 都用到它；{used} 个客户正在使用），"
+                f"不能停用；可改名：crm options rename status {opt.code} --zh … --en …",
+            )
         conn.execute(
             "UPDATE options SET retired = ? WHERE field = ? AND code = ?", (int(retired), field, opt.code)
         )
@@ -138,8 +153,9 @@ def set_retired(store: Store, field: str, value: str, retired: bool = True) -> O
 
 def _find(options: OptionSet, field: str, value: str) -> Option:
     if field not in options.by_field:
-        raise UsageError(f"no option list for field {field!r}; lists: {', '.join(options.fields())}")
+        lists = ", ".join(options.fields())
+        raise UsageError(f"no option list for field {field!r}; lists: {lists}", zh=f"字段 {field!r} 没有选项列表；可用：{lists}")
     opt = options.get(field, value)
     if opt is None:
-        raise NotFound(f"{field}: no option {value!r}")
+        raise NotFound(f"{field}: no option {value!r}", zh=f"{field}：没有选项 {value!r}")
     return opt

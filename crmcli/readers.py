@@ -297,8 +297,12 @@ def open_source(
     else:
         try:
             binary = open(path, "rb")  # noqa: SIM115 - closed by Source.close
+        except FileNotFoundError:
+            from .errors import NotFound
+
+            raise NotFound(f"no such file: {path}", zh=f"没有这个文件：{path}") from None
         except OSError as exc:
-            raise InputError(f"cannot read {shorten(path)}: {exc.strerror}") from None
+            raise InputError(f"cannot read {shorten(path)}: {exc.strerror}", zh=f"无法读取 {shorten(path)}：{exc.strerror}") from None
     try:
         head = binary.read(4096)
         binary.seek(0)

@@ -29,6 +29,101 @@ class Column:
     key: str
     header: str
     justify: str = "left"
+    flexible: bool | None = None
+    """Long free text that may be cut with an ellipsis (or wrapped under ``--wide``) to fit a
+    terminal. None: decided from the key (see :func:`is_flexible`). Everything else — IDs, codes,
+    labels, names of people, dates, amounts, numbers — is never wrapped or cut."""
+
+
+# Free-text columns that are not customer fields (history, today --explain, grade, archive…).
+FLEXIBLE_EXTRAS = frozenset({"summary", "how", "note", "reason", "content", "result", "filters", "columns", "sort"})
+# Which columns stay when a terminal is too narrow for all of them: most important first; columns
+# not named here come after, in the order asked for. The first column (the ID) always stays.
+PRIORITY = (
+    "id", "rank", "name", "status", "days_overdue", "next_date", "score", "days_inactive", "last_contact",
+    "days_since_contact", "owner", "amount", "phone", "contact", "grade", "last_followup", "next_step", "when",
+    "kind", "by", "summary", "industry",
+)
+COLUMN_GAP = 3  # box.SIMPLE_HEAD without edges: one cell of padding each side plus the divider
+MIN_FLEX = 12  # narrowest a free-text column is cut to before columns are dropped instead
+FLEX_READABLE = 24  # free text gets this much before fixed columns widen to fit their headers
+
+
+def is_flexible(col: Column) -> bool:
+    if col.flexible is not None:
+        return col.flexible
+    spec = BY_KEY.get(col.key)
+    if spec is None:
+        return col.key in FLEXIBLE_EXTRAS
+    return spec.kind in ("longtext", "email") or (spec.kind == "text" and (spec.max_len or 0) > 50)
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Which columns a terminal of ``width`` cells shows, and how wide each is."""
+
+    columns: list[Column]
+    widths: list[int]
+    hidden: list[Column]
+
+
+def fit_columns(columns: Sequence[Column], rows: Sequence[Mapping[str, str]], width: int, *, wide: bool = False) -> Layout:
+    """Fit a table into ``width`` cells: fixed columns get their widest value (never cut),
+    free-text ones what is left (cut with an ellipsis, at least MIN_FLEX); when even that does
+    not fit, columns are dropped, least important first (PRIORITY). ``wide`` drops nothing (the
+    free text wraps in its share instead; the table may then be wider than ``width``)."""
+    from rich.cells import cell_len
+
+    def natural(col: Column) -> int:
+        return max([cell_len(col.header), *(cell_len(str(r.get(col.key, "") or "")) for r in rows)])
+
+    def header_word(col: Column) -> int:
+        return max((cell_len(w) for w in col.header.split()), default=0)
+
+    def minimum(col: Column) -> int:
+        values = max((cell_len(str(r.get(col.key, "") or "")) for r in rows), default=0)
+        if is_flexible(col):
+            return min(natural(col), max(MIN_FLEX, header_word(col)))
+        return max(values, header_word(col))  # a header may wrap onto two lines; values never
+
+    order = {key: i for i, key in enumerate(PRIORITY)}
+    kept = list(columns)
+    hidden: list[Column] = []
+
+    def total(cols: list[Column]) -> int:
+        return sum(minimum(c) for c in cols) + COLUMN_GAP * max(len(cols) - 1, 0)
+
+    while not wide and len(kept) > 1 and total(kept) > width:
+        # The least important: highest PRIORITY rank (unnamed ones rank after all named, later
+        # columns before earlier), never the first column.
+        victim = max(kept[1:], key=lambda c: (order.get(c.key, len(PRIORITY)), kept.index(c)))
+        kept.remove(victim)
+        hidden.append(victim)
+    widths = [minimum(c) for c in kept]
+    spare = width - total(kept)
+    # Share what is left: free text up to a readable width, then fixed columns up to their
+    # whole header (one line), then free text up to its longest value.
+    for flexible_pass, cap in ((True, FLEX_READABLE), (False, None), (True, None)):
+        for i, col in enumerate(kept):
+            if spare <= 0:
+                break
+            if is_flexible(col) != flexible_pass:
+                continue
+            target = natural(col) if cap is None else min(natural(col), cap)
+            grow = min(target - widths[i], spare)
+            if grow > 0:
+                widths[i] += grow
+                spare -= grow
+    return Layout(kept, widths, [c for c in columns if c in hidden])
+
+
+def hidden_note(hidden: Sequence[Column], lang: str) -> str:
+    n = len(hidden)
+    names = ", ".join(c.key for c in hidden)
+    if lang == "zh":
+        return f"隐藏了 {n} 列；请用 --columns 或更宽的终端（隐藏：{names}；--wide 显示全部）"
+    what = "1 column hidden" if n == 1 else f"{n} columns hidden"
+    return f"{what}; --columns or a wider terminal (hidden: {names}; --wide shows all)"
 
 
 def machine_projector(options: OptionSet, lang: str, reveal: bool) -> Callable[[Mapping[str, Any]], dict[str, Any]]:
@@ -195,15 +290,29 @@ def use_colour(stream: IO[str]) -> bool:
     return stream.isatty()
 
 
+UNBOUNDED = 100_000  # the width of a console that is not a terminal: lines are never wrapped
+
+
 def console(stream: IO[str] | None = None) -> Any:
-    """A Rich console: colour and terminal width on a TTY; plain and unwrapped otherwise, so
-    cron mail and pipes get stable text."""
+    """A Rich console: the terminal's width on a TTY (coloured unless NO_COLOR); plain and
+    unwrapped otherwise, so cron mail and pipes get stable text. FORCE_COLOR stands in for a
+    terminal (colour, and the width of $COLUMNS or 80)."""
     from rich.console import Console
 
     stream = stream or sys.stdout
-    if use_colour(stream):
-        return Console(file=stream, highlight=False)
-    return Console(file=stream, color_system=None, width=100_000, highlight=False, soft_wrap=True)
+    terminal = _isatty(stream)
+    if terminal or use_colour(stream):
+        colour = use_colour(stream)
+        return Console(file=stream, highlight=False, force_terminal=True if colour else None,
+                       color_system="auto" if colour else None, no_color=not colour)
+    return Console(file=stream, color_system=None, width=UNBOUNDED, highlight=False, soft_wrap=True)
+
+
+def _isatty(stream: IO[str]) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
 
 
 def table(
@@ -214,14 +323,22 @@ def table(
     row_style: Callable[[Mapping[str, str]], str | None] | None = None,
     title: str | None = None,
     caption: str | None = None,
+    wide: bool = False,
+    lang: str | None = None,
 ) -> int:
     """Draw a Rich table (CJK widths handled by Rich's cell measurement). Returns the row count.
-    Without colour (pipes, cron, NO_COLOR) the same text is drawn without importing Rich."""
-    if not use_colour(stream or sys.stdout):
+
+    On a terminal the table fits its width: IDs, codes, dates and amounts are never wrapped or
+    cut, free text is cut with an ellipsis, and columns that still do not fit are dropped by
+    PRIORITY with a note on stderr. ``wide`` shows every column, wrapping free text instead.
+    Off a terminal nothing is fitted: every line is whole, for pipes and cron mail, and the same
+    text is drawn without importing Rich (a terminal with NO_COLOR is still fitted, by Rich)."""
+    out = stream or sys.stdout
+    if not use_colour(out) and not _isatty(out):
         from . import plaintable
 
         n, unplain = plaintable.write_table(
-            rows, [(c.key, c.header, c.justify == "right") for c in columns], stream or sys.stdout,
+            rows, [(c.key, c.header, c.justify == "right") for c in columns], out,
             title=title, caption=caption,
         )
         if unplain is None:
@@ -229,21 +346,61 @@ def table(
         rows = [dict(zip((c.key for c in columns), cells)) for cells in unplain]
     from rich import box
     from rich.table import Table
+    from rich.text import Text
 
     con = console(stream)
     coloured = con.color_system is not None
+    fitted = con.width < UNBOUNDED
+    materialised = [dict(r) for r in rows]
+    shown = list(columns)
+    widths: list[int | None] = [None] * len(shown)
+    layout = None
+    if fitted:
+        layout = fit_columns(shown, materialised, con.width, wide=wide)
+        shown, widths = layout.columns, list(layout.widths)
+        # --wide: wider than the terminal rather than cutting or dropping anything.
+        con.width = max(con.width, sum(layout.widths) + COLUMN_GAP * max(len(shown) - 1, 0))
     tbl = Table(
         box=box.SIMPLE_HEAD, title=_plain_title(title), caption=_plain_title(caption), header_style="bold" if coloured else "",
         title_justify="left", caption_justify="left", pad_edge=False, show_edge=False,
     )
-    for col in columns:
-        tbl.add_column(col.header, justify=col.justify, no_wrap=not coloured, overflow="fold")  # type: ignore[arg-type]
-    n = 0
-    for n, row in enumerate(rows, start=1):
+    flexible = [is_flexible(c) for c in shown]
+    for col, width, flex in zip(shown, widths, flexible):
+        if not fitted:
+            tbl.add_column(col.header, justify=col.justify, no_wrap=True, overflow="fold")  # type: ignore[arg-type]
+        elif flex:
+            tbl.add_column(col.header, justify=col.justify, width=width, overflow="fold" if wide else "ellipsis",  # type: ignore[arg-type]
+                           no_wrap=not wide)
+        else:
+            # Never wrapped, never cut: as wide as the widest value (the header may wrap).
+            from rich.cells import cell_len
+
+            need = max((cell_len(str(r.get(col.key, "") or "")) for r in materialised), default=1)
+            tbl.add_column(Text(col.header, overflow="fold"), justify=col.justify,  # type: ignore[arg-type]
+                           width=width, min_width=need, overflow="ellipsis")
+
+    def cell(value: object, col: Column, flex: bool) -> Any:
+        if not isinstance(value, str):
+            value = "" if value is None else str(value)
+        # Stored text is drawn literally (never as Rich markup), control characters escaped.
+        text = textsafe.escape(value)
+        if not fitted:
+            return Text(text)
+        justify: Any = col.justify
+        if flex:
+            return Text(text, justify=justify, no_wrap=not wide, overflow="fold" if wide else "ellipsis")
+        return Text(text, justify=justify, no_wrap=True, overflow="ellipsis")  # never reached: width >= value
+
+    for row in materialised:
         style = row_style(row) if (row_style and coloured) else None
-        tbl.add_row(*(_plain_cell(row.get(c.key, "")) for c in columns), style=style)
+        tbl.add_row(*(cell(row.get(c.key, ""), c, f) for c, f in zip(shown, flexible)), style=style)
     con.print(tbl)
-    return n
+    if layout is not None and layout.hidden:
+        from . import i18n
+
+        sys.stderr.write(hidden_note(layout.hidden, lang or i18n.detect()) + "\n")
+        sys.stderr.flush()
+    return len(materialised)
 
 
 def _plain_cell(value: Any) -> Any:

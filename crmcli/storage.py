@@ -20,6 +20,11 @@ def default_path() -> Path:
     env = os.environ.get("CRM_DB")
     if env:
         return Path(env).expanduser()
+    from . import userconfig
+
+    personal = userconfig.file_value("db")  # crm config --user set db PATH
+    if personal:
+        return Path(personal).expanduser()
     # platformdirs is only needed when no path was given, which cron and tests never hit.
     from platformdirs import user_data_path
 

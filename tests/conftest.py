@@ -24,7 +24,13 @@ def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("_TYPER_FORCE_DISABLE_TERMINAL", "1")
     monkeypatch.setenv("CRM_TODAY", "2024-06-15")
     monkeypatch.delenv("FORCE_COLOR", raising=False)
-    monkeypatch.delenv("CRM_PHONE_REGION", raising=False)
+    # The per-user config file lives in tmp_path too: no test reads or writes a real home.
+    monkeypatch.setenv("CRM_CONFIG", str(tmp_path / "user-config.toml"))
+    # A known user in that file, so commands that record who acts do not add the "no user name"
+    # note to the messages tests compare (tests/test_userconfig.py removes it to test the note).
+    (tmp_path / "user-config.toml").write_text('user = "测试员"\n', encoding="utf-8")
+    for var in ("CRM_USER", "CRM_PHONE_REGION"):
+        monkeypatch.delenv(var, raising=False)
     return db
 
 

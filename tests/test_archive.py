@@ -30,7 +30,7 @@ def test_archive_restore_round_trip_keeps_follow_ups(crm, add, isolated_env):
 
     result = crm("archive")
     assert result.exit_code == 0
-    assert "Archived 1 customers" in result.stderr
+    assert "Archived 1 customer;" in result.stderr
     assert list_ids(crm) == [fresh]
     assert list_ids(crm, "--archived") == [old]
     assert list_ids(crm, "--all") == [old, fresh]

@@ -67,7 +67,8 @@ def test_config_set_refuses_bad_values_naming_setting_and_value(crm, isolated_en
     ],
 )
 def test_config_set_accepts_and_normalises(crm, key: str, value: str, stored: str):
-    assert crm.ok("config", "set", key, value).strip() == f"{key} = {stored}"
+    result = crm("config", "set", key, value)  # the confirmation is a message: stderr
+    assert result.exit_code == 0 and result.stdout == "" and result.stderr.strip() == f"{key} = {stored}"
     assert crm.ok("config", "get", key).strip() == stored
 
 
@@ -78,18 +79,18 @@ def test_a_custom_status_code_is_a_known_key(crm):
 
 def test_config_unset_restores_the_default(crm, isolated_env: Path):
     crm.ok("config", "set", "stale-months", "6")
-    assert crm.ok("config", "unset", "stale-months").strip() == "stale-months = 3 (the default)"
+    assert crm("config", "unset", "stale-months").stderr.strip() == "stale-months = 3 (the default)"
     assert crm.ok("config", "get", "stale-months").strip() == "3"
     assert sqlite3.connect(isolated_env).execute(SETTINGS_ROWS).fetchone() == (0,)
     again = crm("config", "unset", "stale-months")
-    assert again.exit_code == 0 and "was not set" in again.stdout
+    assert again.exit_code == 0 and "was not set" in again.stderr
     bad = crm("config", "unset", "nope")
     assert bad.exit_code == 2 and "unknown setting" in bad.stderr
 
 
 def test_config_unset_in_chinese(crm):
     crm.ok("config", "set", "stale-months", "6")
-    assert "默认值" in crm.ok("--lang", "zh", "config", "unset", "stale-months")
+    assert "默认值" in crm("--lang", "zh", "config", "unset", "stale-months").stderr
     result = crm("--lang", "zh", "config", "set", "stale-months", "99999")
     assert result.exit_code == 2 and "整数月数" in result.stderr
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import subprocess
 import sys
 import time
@@ -18,7 +19,7 @@ CRON_PATH = "/usr/bin:/bin"
 
 def cron_run(db: Path, *args: str, extra_env: dict[str, str] | None = None) -> subprocess.CompletedProcess[bytes]:
     """Exactly what a crontab line runs: env -i with PATH and CRM_DB, stdin not a terminal."""
-    env_args = ["env", "-i", f"PATH={CRON_PATH}", f"CRM_DB={db}"]
+    env_args = ["env", "-i", f"PATH={CRON_PATH}", f"CRM_DB={db}", f"CRM_CONFIG={os.environ['CRM_CONFIG']}"]
     env_args += [f"{k}={v}" for k, v in (extra_env or {}).items()]
     return subprocess.run(
         [*env_args, sys.executable, "-m", "crmcli", *args],
@@ -96,3 +97,77 @@ def test_cron_reads_while_another_process_writes(crm, isolated_env):
     assert writer.returncode == 0, errors.decode()
     assert rest.endswith(b"done\n")
     assert runs >= 3
+
+
+README_CRM = "/home/you/crmcli/.venv/bin/crm"
+README_DB = "/home/you/.local/share/crmcli/crm.db"
+
+
+def readme_cron_line() -> str:
+    """The crontab line of README's cron section, exactly as written there."""
+    from .conftest import ROOT
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Cron", 1)[1].split("\n## ", 1)[0]
+    block = section.split("```crontab\n", 1)[1].split("```", 1)[0]
+    lines = [line for line in block.splitlines() if line.strip() and not line.startswith("#")]
+    assert len(lines) == 1, lines
+    return lines[0]
+
+
+def run_readme_cron(tmp_path: Path, db: Path) -> tuple[subprocess.CompletedProcess[str], list[dict[str, str]]]:
+    """Run the README's line as cron would (``sh -c`` under ``env -i``), with the two paths the
+    README tells the reader to fill in replaced by this test's, and a fake ``mail`` on PATH."""
+    fields = readme_cron_line().split(None, 5)
+    assert len(fields) == 6 and fields[:5] == ["0", "8", "*", "*", "1-5"], fields
+    command = fields[5]
+    assert README_CRM in command and README_DB in command, "the README line must name both paths"
+    crm_bin = Path(sys.executable).parent / "crm"
+    command = command.replace(README_CRM, str(crm_bin)).replace(README_DB, str(db))
+    bin_dir = tmp_path / "fakebin"
+    bin_dir.mkdir(exist_ok=True)
+    outbox = tmp_path / "outbox.jsonl"
+    fake = bin_dir / "mail"
+    fake.write_text(
+        f"#!{sys.executable}\n"
+        "import json, sys\n"
+        f"with open({str(outbox)!r}, 'a', encoding='utf-8') as f:\n"
+        "    f.write(json.dumps({'args': sys.argv[1:], 'body': sys.stdin.read()}, ensure_ascii=False) + '\\n')\n",
+        encoding="utf-8",
+    )
+    fake.chmod(0o755)
+    outbox.unlink(missing_ok=True)
+    result = subprocess.run(
+        ["env", "-i", f"PATH={bin_dir}:{CRON_PATH}", "CRM_TODAY=2024-06-15", f"CRM_CONFIG={os.environ['CRM_CONFIG']}",
+         "/bin/sh", "-c", command],
+        stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60,
+    )
+    mails = [json.loads(line) for line in outbox.read_text(encoding="utf-8").splitlines()] if outbox.exists() else []
+    return result, mails
+
+
+def test_readme_cron_line_mails_stale_customers(crm, isolated_env, tmp_path):
+    seed(crm, isolated_env)
+    result, mails = run_readme_cron(tmp_path, isolated_env)
+    assert result.returncode == 1, result.stderr
+    assert len(mails) == 1
+    assert "客户超过3个月未联系" in mails[0]["args"] and "sales@example.com" in mails[0]["args"]
+    rows = list(csv.DictReader(io.StringIO(mails[0]["body"])))
+    assert [r["name"] for r in rows] == ["上海明达制造有限公司"] * 2
+    assert ESC not in mails[0]["body"]
+
+
+def test_readme_cron_line_sends_nothing_when_nobody_is_stale(crm, isolated_env, tmp_path):
+    crm.ok(*add_args(first_contact="2024-06-10"))
+    result, mails = run_readme_cron(tmp_path, isolated_env)
+    assert (result.returncode, mails) == (0, []), result.stderr
+
+
+def test_readme_cron_line_mails_the_error_when_crm_fails(tmp_path):
+    missing = tmp_path / "gone" / "crm.db"  # a database that is not there (moved, mistyped)
+    result, mails = run_readme_cron(tmp_path, missing)
+    assert result.returncode >= 2
+    assert len(mails) == 1
+    assert any("failed" in a for a in mails[0]["args"])
+    assert "Error" in mails[0]["body"] and "Traceback" not in mails[0]["body"]
+    assert not missing.exists()  # not created empty either

@@ -107,7 +107,7 @@ def test_amount_is_stored_as_integer_fen(crm, add, isolated_env):
 def test_explicit_id_is_validated_and_unique(crm, add):
     assert add(id="XS2024050") == "XS2024050"
     again = crm(*add_args(id="XS2024050"))
-    assert again.exit_code == 2 and "already used" in again.stderr
+    assert again.exit_code == 4 and "already used" in again.stderr  # a conflict (README: 4)
     bad = crm(*add_args(id="bad id!"))
     assert bad.exit_code == 2 and "id" in bad.stderr
 

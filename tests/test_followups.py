@@ -39,7 +39,7 @@ def test_log_defaults_to_today_and_updates_customer(crm, add, isolated_env):
 
 def test_log_all_options_codes_and_labels(crm, add, isolated_env):
     cid = add()
-    crm.ok("config", "set", "user", "李娜")
+    crm.ok("config", "--user", "set", "user", "李娜")
     crm.ok("log", cid, "上门演示", "--result", "客户满意", "--channel", "拜访", "--kind", "Service",
            "--satisfaction", "５", "--date", "2024年6月10日", "--next-date", "2024-07-01")
     assert followup_rows(isolated_env, cid) == [

@@ -197,7 +197,7 @@ def test_cells_beyond_the_header_are_reported(crm, tmp_path: Path) -> None:
 
 
 def test_import_applies_crm_adds_defaults(crm, isolated_env: Path, tmp_path: Path) -> None:
-    crm.ok("config", "set", "user", "李娜")
+    crm.ok("config", "--user", "set", "user", "李娜")
     path = write_csv(
         tmp_path / "in.csv",
         [

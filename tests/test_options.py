@@ -68,8 +68,9 @@ def test_config_id_prefix_changes_new_ids(crm, empty_db):
 
 
 def test_config_user_is_default_owner(crm):
-    crm.ok("config", "set", "user", "李娜")
+    crm.ok("config", "--user", "set", "user", "李娜")
     args = add_args(owner=None)
     customer_id = crm.ok(*args).strip()
     assert json.loads(crm.ok("show", customer_id, "--format", "json"))["owner"] == "李娜"
-    assert "user = 李娜" in crm.ok("config", "list")
+    assert "user = 李娜" in crm.ok("config", "--user", "list")
+    assert "user" not in crm.ok("config", "list")  # per-person, not shared

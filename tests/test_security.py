@@ -172,7 +172,7 @@ def _reveals(db: Path) -> list[tuple]:
 
 
 def test_every_reveal_is_recorded_in_the_audit_trail(crm, add, isolated_env: Path) -> None:
-    crm.ok("config", "set", "user", "李娜")
+    crm.ok("config", "--user", "set", "user", "李娜")
     first = add()
     second = add(name="北京第二公司", phone="13912345678")
     assert "13812345678" in crm.ok("show", first, "--reveal")

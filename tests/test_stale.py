@@ -113,7 +113,7 @@ def test_filters_owner_status_grade(crm, add):
 def test_mine_uses_the_configured_user(crm, add):
     mine = add(first_contact="2024-01-01", owner="张经理")
     add(first_contact="2024-01-01", owner="李娜", phone="13900000001")
-    crm.ok("config", "set", "user", "张经理")
+    crm.ok("config", "--user", "set", "user", "张经理")
     assert ids(crm, "--mine") == [mine]
 
 
@@ -164,7 +164,7 @@ def test_every_format(crm, add):
     table = crm("stale")
     assert "上海明达制造有限公司" in table.stdout and "166" in table.stdout
     assert "\x1b" not in table.stdout
-    assert "1 stale customers" in table.stderr
+    assert "1 stale customer:" in table.stderr
     assert crm("stale", "-f", "xml").exit_code == 2
 
 

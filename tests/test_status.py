@@ -14,7 +14,7 @@ def changes(db, cid):
 
 
 def test_status_by_code_and_by_label(crm, add, isolated_env):
-    crm.ok("config", "set", "user", "张经理")
+    crm.ok("config", "--user", "set", "user", "张经理")
     cid = add()
     out = crm.ok("status", cid, "intent", "--note", "看过报价")
     assert out.strip() == f"{cid} 上海明达制造有限公司: Potential → Intent"

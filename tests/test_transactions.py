@@ -95,7 +95,8 @@ def test_every_writing_command_uses_begin_immediate(crm, add, tracer: Tracer, tm
         ["options", "add", "industry", "logistics", "--zh", "物流", "--en", "Logistics"],
         ["options", "rename", "industry", "logistics", "--en", "Logistics & freight"],
         ["options", "retire", "industry", "logistics"],
-        ["config", "set", "user", "李娜"],
+        ["config", "set", "stale-months", "4"],
+        ["config", "unset", "stale-months"],
         ["show", first, "--reveal"],
         ["list", "--reveal"],
         ["search", "公司", "--reveal"],
@@ -121,7 +122,7 @@ def test_every_writing_command_uses_begin_immediate(crm, add, tracer: Tracer, tm
 
 
 def test_migrations_on_a_new_database_use_begin_immediate(crm, tracer: Tracer) -> None:
-    crm.ok("config", "set", "user", "张经理")  # a write: the command that creates the database
+    crm.ok("config", "set", "stale-months", "4")  # a write: the command that creates the database
     assert tracer.violations == []
     assert tracer.writes > 10  # the schema really was created under the trace
 

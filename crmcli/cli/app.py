@@ -23,6 +23,7 @@ app = LazyTyper(
         "Customer management for the terminal: one SQLite file, for salespeople, cron jobs and scripts.",
         "终端里的客户管理工具：一个 SQLite 文件，服务于销售、定时任务和脚本。",
     ),
+    epilog=h("New here? try: crm demo", "第一次使用？试试：crm demo"),
 )
 
 
@@ -47,6 +48,21 @@ def root(
     st.lang = i18n.detect(lang)
     st.debug = debug
     st.command = ctx.meta.setdefault(COMMAND_KEY, [])  # the words of the subcommand, for State.store()
+    rest = [*getattr(ctx, "_protected_args", []), *ctx.args]
+    st.note_identity = ctx.invoked_subcommand in RECORDS_WHO or "--mine" in rest
+    asked = i18n.unknown_lang(lang or os.environ.get("CRM_LANG"))
+    if asked:
+        from .common import warn
+
+        warn(i18n.message("lang_unknown", st.lang, lang=asked, langs=", ".join(i18n.LANGS)))
+
+
+# Commands that write who acted (owner, author, audit) or filter by it: when no user name is
+# configured they say once that the login stands in.
+RECORDS_WHO = frozenset({
+    "add", "edit", "log", "status", "delete", "import", "archive", "restore", "grade", "merge", "undo",
+    "tag", "untag", "contact", "trash",
+})
 
 
 @app.command(help=h(

@@ -168,11 +168,13 @@ def restore(
     def confirm(checked: Any, current: int) -> bool:
         if yes:
             return True
-        return typer.confirm(h(
+        from .common import confirm
+
+        return confirm(h(
             f"Replace {store.path} ({current} customers) with {file} ({checked.customers} customers)? "
             "The current database is kept aside.",
             f"用 {file}（{checked.customers} 个客户）替换 {store.path}（{current} 个客户）？当前数据库会另存。",
-        ), err=True)
+        ))
 
     from .. import restoring
 

@@ -36,6 +36,8 @@ class State:
     db: Path | None = None
     lang: str = LANG
     debug: bool = False
+    wide: bool = False
+    note_identity: bool = False  # set by the root callback for commands that record who acts
     command: list[str] = field(default_factory=list)  # filled by CrmGroup.resolve_command
     _store: Store | None = field(default=None, repr=False)
 
@@ -46,7 +48,22 @@ class State:
             self._store = open_store(self.db, create=command_path() in CREATING if create is None else create)
             for warning in self._store.warnings:
                 warn(warning)
+            if self.note_identity:
+                self._note_identity(self._store)
         return self._store
+
+    def _note_identity(self, store: Store) -> None:
+        """Say once (per process: the root callback makes one State per run) that no user name
+        is set and the login stands in, and that an old shared ``user`` setting is ignored."""
+        from .. import config, userconfig
+
+        name, known = userconfig.identity()
+        if known:
+            return
+        warn(i18n.message("no_user", self.lang, login=name))
+        shared = config.shared_user(store)
+        if shared:
+            warn(i18n.message("shared_user_ignored", self.lang, name=shared))
 
     def close(self) -> None:
         if self._store is not None:
@@ -89,6 +106,27 @@ def stdin_is_terminal() -> bool:
     return sys.stdin.isatty()
 
 
+YES = frozenset({"y", "yes", "是", "是的", "好", "对", "确定"})
+NO = frozenset({"n", "no", "否", "不", "不是", "取消"})
+
+
+def confirm(question: str, *, default: bool = False) -> bool:
+    """A [y/N] question that also takes 是/否 (Click's own accepts only y/yes/n/no). Asked on
+    stderr: stdout stays data. Ctrl-C/Ctrl-D raise Abort (exit 130 via CrmGroup)."""
+    lang = state().lang
+    suffix = " [Y/n]" if default else " [y/N]"
+    while True:
+        answer = typer.prompt(question + suffix, default="", show_default=False, err=True, prompt_suffix=" ")
+        word = answer.strip().lower()
+        if not word:
+            return default
+        if word in YES:
+            return True
+        if word in NO:
+            return False
+        err("请回答 是/否（y/n）" if lang == "zh" else "please answer y or n (是/否)")
+
+
 def err(text: str) -> None:
     from ..textsafe import escape
 
@@ -126,6 +164,87 @@ def describe_error(exc: CrmError, lang: str) -> str:
     return exc.text(lang)
 
 
+def fold_help_text() -> None:
+    """Make help complete at any width. Rich breaks lines only at spaces, and Typer's help tables
+    cut what does not fit with an ellipsis: at 80 columns a Chinese sentence (one long "word")
+    and long option names ended in "…". In help tables built through this, every column folds
+    (breaks inside a word) instead.
+    Typer has no setting for it, so its table class is swapped, once per process, and only when
+    help is printed (importing Rich costs start-up time)."""
+    from rich.table import Table
+    from typer import rich_utils
+
+    if getattr(rich_utils.Table, "crm_folds", False):
+        return
+
+    class FoldingTable(Table):
+        crm_folds = True
+
+        def add_row(self, *renderables: Any, **kwargs: Any) -> None:
+            super().add_row(*renderables, **kwargs)
+            for column in self.columns:
+                column.overflow = "fold"
+
+    rich_utils.Table = FoldingTable  # type: ignore[misc]
+    # An option's help sits in a Rich Columns (its own grid, which cuts too): the text itself
+    # must fold, and a Text's own overflow wins over its column's.
+    original = rich_utils._make_rich_text
+
+    def make(*, text: str, style: str = "", markup_mode: Any) -> Any:
+        out = original(text=text, style=style, markup_mode=markup_mode)
+        if hasattr(out, "overflow"):
+            out.overflow = "fold"
+        return out
+
+    rich_utils._make_rich_text = make
+
+
+# Click's usage errors, in Chinese (the message is built by Click in English; these patterns
+# cover what crm's users meet: a mistyped command or option, a missing or extra argument).
+CLICK_ZH: tuple[tuple[str, str], ...] = (
+    (r"No such command '(.+?)'\.", r"没有命令 '\1'。"),
+    (r"\s*Did you mean '(.+?)'\?", r"你是想用 '\1' 吗？"),
+    (r"No such option: (\S+)", r"没有选项：\1"),
+    (r"\s*\(Possible options: (.+?)\)", r"（可能的选项：\1）"),
+    (r"\s*Did you mean (\S+)\?", r"你是想用 \1 吗？"),
+    (r"Missing argument '(.+?)'\.", r"缺少参数 '\1'。"),
+    (r"Missing option '(.+?)'\.", r"缺少选项 '\1'。"),
+    (r"Missing command\.", r"缺少命令。"),
+    (r"Option '(.+?)' requires an argument\.", r"选项 '\1' 需要一个值。"),
+    (r"Option '(.+?)' requires (\d+) arguments\.", r"选项 '\1' 需要 \2 个值。"),
+    (r"Got unexpected extra arguments?(?:\(s\))? \((.+?)\)", r"多余的参数（\1）"),
+    (r"Invalid value for '(.+?)': ", r"'\1' 的值无效："),
+    (r"'(.+?)' is not a valid int(?:eger)?(?: range)?\.", r"'\1' 不是有效的整数。"),
+    (r"'(.+?)' is not a valid float( range)?\.", r"'\1' 不是有效的数字。"),
+    (r"(.+?) is not in the range (.+?)\.", r"\1 不在范围 \2 内。"),
+    (r"'(.+?)' is not one of (.+?)\.", r"'\1' 不是可选值之一：\2。"),
+    (r"'(.+?)' is not a valid boolean\.", r"'\1' 不是有效的布尔值。"),
+)
+
+
+def click_message_zh(text: str) -> str:
+    import re
+
+    for pattern, replacement in CLICK_ZH:
+        text = re.sub(pattern, replacement, text)
+    return text
+
+
+def click_error_zh(exc: Any) -> None:
+    """What Typer prints for a usage error, in Chinese and without a Rich panel."""
+    ctx = getattr(exc, "ctx", None)
+    if ctx is not None:
+        usage = ctx.get_usage().replace("Usage: ", "用法：", 1)
+        err(usage)
+        if ctx.command.get_help_option(ctx) is not None:
+            err(f"试试 '{ctx.command_path} {ctx.help_option_names[0]}' 查看帮助。")
+    err(error_line(click_message_zh(exc.format_message()), "zh"))
+
+
+def _wants_help(args: list[str]) -> bool:
+    return not args or any(a in ("--help", "-h") for a in args)
+
+
 def undecodable_argument(args: Iterable[str]) -> str | None:
     """The message for the first argument that is not valid UTF-8 (Python hands such bytes over
     as lone surrogates, which nothing downstream can store or print), or None."""
@@ -144,17 +263,36 @@ def undecodable_argument(args: Iterable[str]) -> str | None:
 class CrmGroup(TyperGroup):
     """Turns the project's errors into a message and an exit code; a traceback only with --debug."""
 
+    def format_help(self, ctx: Any, formatter: Any) -> None:
+        fold_help_text()
+        super().format_help(ctx, formatter)
+
     def resolve_command(self, ctx: Any, args: list[str]) -> Any:
         name, cmd, rest = super().resolve_command(ctx, args)
         ctx.meta.setdefault(COMMAND_KEY, []).append(cmd.name if cmd is not None and cmd.name else name)
         return name, cmd, rest
 
     def main(self, args: Any = None, *rest: Any, **kwargs: Any) -> Any:
-        problem = undecodable_argument(sys.argv[1:] if args is None else args)
+        argv = list(sys.argv[1:] if args is None else args)
+        problem = undecodable_argument(argv)
         if problem is not None:
             err(error_line(problem, LANG))
             sys.exit(2)
-        return super().main(args, *rest, **kwargs)
+        if _wants_help(argv):
+            fold_help_text()
+        if i18n.detect(argv=["crm", *argv]) != "zh" or not kwargs.get("standalone_mode", True):
+            return super().main(argv, *rest, **kwargs)
+        # Chinese: Click's own usage errors (Usage, Try, No such command…) are printed here, in
+        # Chinese, instead of by Typer in English.
+        from typer._click.exceptions import UsageError as ClickUsageError
+
+        kwargs["standalone_mode"] = False
+        try:
+            rv = super().main(argv, *rest, **kwargs)
+        except ClickUsageError as exc:
+            click_error_zh(exc)
+            sys.exit(exc.exit_code)
+        sys.exit(rv if isinstance(rv, int) else 0)
 
     def invoke(self, ctx: Any) -> Any:
         try:
@@ -183,13 +321,15 @@ class CrmGroup(TyperGroup):
             mapped = translate(exc)
             err(error_line(mapped.text(st.lang) if isinstance(mapped, CrmError) else str(mapped), st.lang))
             raise typer.Exit(getattr(mapped, "exit_code", 6)) from None
-        except KeyboardInterrupt:
-            err("interrupted")
+        except (KeyboardInterrupt, typer.Abort):
+            # Ctrl-C anywhere, and Ctrl-C/Ctrl-D at a prompt (Click turns both into Abort there):
+            # 130 like a shell's SIGINT, as the README's table says, not Click's exit 1.
+            err(i18n.message("interrupted", state(ctx).lang))
             raise typer.Exit(130) from None
         except BrokenPipeError:
             # `crm list | head`: the reader left; not an error worth a message.
             raise typer.Exit(0) from None
-        except (typer.Exit, typer.Abort, typer.TyperException):
+        except (typer.Exit, typer.TyperException):
             raise  # Typer's own: usage errors (exit 2), --help, confirmations
         except ParseError as exc:
             # A parser's refusal that no caller wrapped with its field name: still bad input.
@@ -217,6 +357,27 @@ FormatOpt = Annotated[
     ),
 ]
 RevealOpt = Annotated[bool, typer.Option("--reveal", help=h("show phone numbers unmasked", "显示完整电话号码（不打码）"))]
+
+
+def _set_wide(value: bool) -> bool:
+    if value:
+        state().wide = True
+    return value
+
+
+# Every listing takes --wide; commands do not use the value: show_table reads it from the state.
+WideOpt = Annotated[bool, typer.Option(
+    "--wide", "-W", callback=_set_wide, expose_value=False,
+    help=h("tables: every column, long text wrapped (default: fit the terminal)", "表格：显示全部列，长文字换行（默认适应终端宽度）"),
+)]
+
+
+def show_table(rows: Iterable[Mapping[str, Any]], columns: Any, **kwargs: Any) -> int:
+    """render.table in the interface language, fitted to the terminal unless --wide."""
+    from .. import render
+
+    st = state()
+    return render.table(rows, columns, wide=st.wide, lang=st.lang, **kwargs)
 
 
 def check_format(fmt: str, allowed: Iterable[str]) -> str:
@@ -328,7 +489,7 @@ def emit_records(
                 shown["_status"] = row.get("status") or ""
                 yield shown
 
-        return render.table(
+        return show_table(
             display_rows(),
             render.customer_columns(columns, lang),
             row_style=lambda r: render.status_style(r.get("_status")),

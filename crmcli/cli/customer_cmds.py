@@ -12,12 +12,15 @@ from ..fields import BY_KEY, DEFAULT_COLUMNS, SEED_KEYS
 from .common import (
     FormatOpt,
     RevealOpt,
+    WideOpt,
     check_format,
     complete_ids,
+    confirm,
     emit_records,
     err,
     h,
     option_completer,
+    show_table,
     state,
     warn,
     with_field_options,
@@ -170,7 +173,7 @@ def register(app: typer.Typer) -> None:
                  "channel": opts.label("channel", f["channel"], st.lang) if f["channel"] else ""}
                 for f in latest
             ]
-            render.table(rows, columns, title="最近跟进" if st.lang == "zh" else "Latest follow-ups")
+            show_table(rows, columns, title="最近跟进" if st.lang == "zh" else "Latest follow-ups")
 
     @app.command(help=h(
         "Change fields of customers: crm edit ID… --status active --amount 12000; - reads IDs from stdin "
@@ -252,6 +255,7 @@ def register(app: typer.Typer) -> None:
         tag: TagOpt = None,
         view: Annotated[Optional[str], typer.Option("--view", help=h("start from a saved view (crm view save); other options refine it", "使用已保存的视图（crm view save）；其他选项在其基础上调整"))] = None,  # noqa: UP045
         fmt: FormatOpt = "table",
+        wide: WideOpt = False,
         reveal: RevealOpt = False,
     ) -> None:
         from .. import query
@@ -285,6 +289,7 @@ def register(app: typer.Typer) -> None:
         limit: Annotated[Optional[int], typer.Option("--limit", "-n", min=0, help=h("at most N rows (0: no limit)", "最多 N 行（0 为不限）"))] = None,  # noqa: UP045
         columns: Annotated[Optional[str], typer.Option("--columns", "-c", help=h("comma-separated field keys to show", "要显示的字段（逗号分隔）"))] = None,  # noqa: UP045
         fmt: FormatOpt = "table",
+        wide: WideOpt = False,
         reveal: RevealOpt = False,
     ) -> None:
         if not text.strip():
@@ -316,7 +321,7 @@ def register(app: typer.Typer) -> None:
                 question = i18n.message("delete_confirm", st.lang, id=records[0]["id"], name=records[0]["name"])
             else:
                 question = t(f"Move {len(records)} customers to the trash?", f"将 {len(records)} 个客户移入回收站？")
-            if not typer.confirm(question):
+            if not confirm(question):
                 err(i18n.message("aborted", st.lang))
                 raise typer.Exit(1)
         trash.delete(store, targets, customers.Context.load(store, "delete"))

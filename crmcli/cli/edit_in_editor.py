@@ -55,7 +55,9 @@ def edit_in_editor(customer_id: str) -> None:
             if not _interactive():
                 raise
             err(f"{i18n.message('error', st.lang)}: {message}")
-            if not typer.confirm(h("Edit again?", "重新编辑？"), default=True, err=True):
+            from .common import confirm
+
+            if not confirm(h("Edit again?", "重新编辑？"), default=True):
                 err(i18n.message("aborted", st.lang))
                 raise typer.Exit(1) from None
             text = _with_error(edited, message)

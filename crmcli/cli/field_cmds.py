@@ -8,7 +8,7 @@ from typing import Annotated, Any, Optional
 
 import typer
 
-from .common import CrmGroup, FormatOpt, check_format, h, state
+from .common import CrmGroup, FormatOpt, WideOpt, check_format, h, show_table, state
 
 fields_app = typer.Typer(cls=CrmGroup, no_args_is_help=True, help=h(
     "Custom fields (the template's quarterly changes): each is a real column of customers, usable in add/edit --set, list --where/--sort/--columns, show, reports.",
@@ -32,16 +32,16 @@ def _field_row(f: Any, option_count: int) -> dict[str, Any]:
 
 @fields_app.command("add", help=h(
     "Add a field: crm fields add satisfaction --type integer --label-zh 客户满意度评分 --label-en 'Satisfaction score'. "
-    "A choice field needs --choices CODE:中文:English,…",
+    "A choice field needs --choices CODE:中文:English,CODE:中文:English",
     "添加字段：crm fields add satisfaction --type integer --label-zh 客户满意度评分 --label-en 'Satisfaction score'。"
-    "下拉字段需要 --choices 代码:中文:English,…",
+    "下拉字段需要 --choices 代码:中文:English,代码:中文:English",
 ))
 def fields_add(
     key: KeyArg,
     type_: Annotated[str, typer.Option("--type", "-t", help=h("text, integer, decimal, date or choice", "text、integer、decimal、date 或 choice"))],
     label_zh: Annotated[str, typer.Option("--label-zh", help=h("Chinese label (also accepted as an import header)", "中文名称（导入时也可作表头）"))],
     label_en: Annotated[str, typer.Option("--label-en", help=h("English label (also accepted as an import header)", "英文名称（导入时也可作表头）"))],
-    choices: Annotated[Optional[str], typer.Option("--choices", help=h("options of a choice field: CODE:中文:English,…", "下拉字段的选项：代码:中文:English,…"))] = None,  # noqa: UP045
+    choices: Annotated[Optional[str], typer.Option("--choices", help=h("options of a choice field: CODE:中文:English,CODE:中文:English (comma-separated)", "下拉字段的选项：代码:中文:English,代码:中文:English（逗号分隔）"))] = None,  # noqa: UP045
 ) -> None:
     from .. import custom_fields
 
@@ -55,6 +55,7 @@ def fields_add(
 def fields_list(
     retired: Annotated[bool, typer.Option("--retired/--no-retired", help=h("include retired fields", "包括已停用字段"))] = True,
     fmt: FormatOpt = "table",
+    wide: WideOpt = False,
 ) -> None:
     from .. import custom_fields, render
     from ..options import load
@@ -75,7 +76,7 @@ def fields_list(
         return
     cols = [render.Column(k, k) for k in ("key", "type", "label_zh", "label_en", "options", "retired")]
     shown = ({**r, "retired": "✓" if r["retired"] else "", "options": "" if r["options"] is None else str(r["options"])} for r in rows)
-    render.table(shown, cols)
+    show_table(shown, cols)
 
 
 @fields_app.command("rename", help=h("Change a field's labels; its key, column and values stay.", "修改字段名称；键、列和值不变。"))
@@ -146,7 +147,7 @@ def _view_save_command(list_callback: Any) -> Any:
 
 
 @view_app.command("list", help=h("Show the saved views.", "显示已保存的视图。"))
-def view_list(fmt: FormatOpt = "table") -> None:
+def view_list(fmt: FormatOpt = "table", wide: WideOpt = False) -> None:
     from .. import render, views
 
     fmt = check_format(fmt, FIELD_FORMATS)
@@ -170,7 +171,7 @@ def view_list(fmt: FormatOpt = "table") -> None:
         }
         for v in saved
     ]
-    render.table(rows, [render.Column(k, k) for k in ("name", "filters", "sort", "columns", "limit")])
+    show_table(rows, [render.Column(k, k) for k in ("name", "filters", "sort", "columns", "limit")])
 
 
 @view_app.command("delete", help=h("Delete a saved view.", "删除已保存的视图。"))

@@ -7,7 +7,19 @@ from typing import Annotated, Any, Optional
 import typer
 
 from ..errors import UsageError
-from .common import FormatOpt, RevealOpt, check_format, complete_ids, err, h, option_completer, state, warn
+from .common import (
+    FormatOpt,
+    RevealOpt,
+    WideOpt,
+    check_format,
+    complete_ids,
+    err,
+    h,
+    option_completer,
+    show_table,
+    state,
+    warn,
+)
 
 IdArg = Annotated[str, typer.Argument(help=h("customer ID, e.g. XS2024001", "客户编号，如 XS2024001"), autocompletion=complete_ids)]
 OwnerOpt = Annotated[Optional[list[str]], typer.Option("--owner", help=h("owner (repeatable, or comma-separated)", "跟进人（可重复或逗号分隔）"))]  # noqa: UP045
@@ -22,6 +34,7 @@ EXTRA_HEADERS = {
     "days_inactive": ("Days inactive", "未联系天数"),
     "days_since_contact": ("Days since contact", "距上次联系天数"),
     "days_overdue": ("Days overdue", "逾期天数"),
+    "due": ("Due", "到期"),
     "score": ("Score", "优先分"),
     "rank": ("#", "#"),
     "how": ("How the score was made", "分数构成"),
@@ -35,6 +48,55 @@ EXTRA_HEADERS = {
     "note": ("Note", "说明"),
     "reason": ("Why", "原因"),
 }
+
+
+# The history table's type column, shown in the interface language (machine formats keep the code).
+HISTORY_TYPES = {
+    "followup": ("follow-up", "跟进"), "status": ("status", "状态"), "created": ("created", "创建"),
+    "edit": ("edit", "修改"), "grade": ("grade", "评级"), "archived": ("archived", "归档"),
+    "restored": ("restored", "恢复"), "import": ("import", "导入"), "reveal": ("reveal", "查看号码"),
+    "deleted": ("deleted", "删除"), "merged": ("merged", "合并"),
+}
+
+
+def _local_time(stamp: str) -> str:
+    """A stored UTC timestamp (``2024-06-15T02:21:49Z``) in local time; a plain date as it is
+    (a follow-up's date is already a local calendar date)."""
+    from datetime import datetime
+
+    if "T" not in stamp:
+        return stamp
+    try:
+        moment = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+    except ValueError:
+        return stamp.replace("T", " ").rstrip("Z")
+    return moment.astimezone().strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _local_zone() -> str:
+    """The local zone as history's header names it: ``UTC+08:00 CST``."""
+    from datetime import datetime
+
+    now = datetime.now().astimezone()
+    offset = now.strftime("%z")
+    return f"UTC{offset[:3]}:{offset[3:]} {now.tzname()}".strip()
+
+
+def _customers(n: int) -> str:
+    """``1 customer``, ``2 customers`` (Chinese needs no plural)."""
+    return f"{n} customer" if n == 1 else f"{n} customers"
+
+
+def _due_text(days_overdue: int | None) -> str:
+    """A next step's due date relative to today, never as negative days overdue."""
+    if days_overdue is None:
+        return ""
+    if days_overdue == 0:
+        return _t("today", "今天")
+    n = abs(days_overdue)
+    if days_overdue > 0:
+        return _t(f"{n} day overdue" if n == 1 else f"{n} days overdue", f"逾期 {n} 天")
+    return _t(f"in {n} day" if n == 1 else f"in {n} days", f"{n} 天后")
 
 
 def _t(en: str, zh: str) -> str:
@@ -66,7 +128,7 @@ def _split(values: Optional[list[str]]) -> list[str]:  # noqa: UP045
 
 def _filters(*, owner: Optional[list[str]] = None, mine: bool = False, status: Optional[list[str]] = None,  # noqa: UP045
              grade: Optional[list[str]] = None, archived: bool = False, all_: bool = False) -> Any:  # noqa: UP045
-    from .. import config, options, parsing, query
+    from .. import options, parsing, query
     from ..customers import clean_value
 
     store = state().store()
@@ -75,7 +137,7 @@ def _filters(*, owner: Optional[list[str]] = None, mine: bool = False, status: O
     if mine:
         from .. import clock
 
-        owners.append(clock.current_user(config.get(store, "user")))
+        owners.append(clock.current_user())
     choices = {"status": [str(clean_value("status", s, opts, allow_retired=True)) for s in _split(status)]} if status else {}
     try:
         grades = [parsing.parse_grade(g) for g in _split(grade)]
@@ -145,7 +207,7 @@ def _emit(rows: Any, fmt: str, keys: list[str], machine_keys: list[str], opts: A
     from .. import render
 
     if fmt == "table":
-        return render.table(_display_rows(rows, opts, reveal, extra), _columns(keys, state().lang), title=title,
+        return show_table(_display_rows(rows, opts, reveal, extra), _columns(keys, state().lang), title=title,
                             row_style=lambda r: render.status_style(r.get("_status")))
     return render.write_machine(_machine_rows(rows, opts, reveal, extra), fmt, sys.stdout,
                                 keys=machine_keys if fmt in ("csv", "tsv") else None)
@@ -197,7 +259,7 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one function per command
         "Change the status of customers (code or label: active / 合作中): crm status ID… NEW_STATUS; - reads IDs from stdin. "
         "Every change is kept with who, when and --note; several customers change in one transaction, after asking on a "
         "terminal (--yes for scripts).",
-        "修改合作状态（代码或名称：active / 合作中）：crm status 编号… 新状态；- 表示从标准输入读取编号。"
+        "修改合作状态（代码或名称：active / 合作中）：crm status 编号 [编号...] 新状态；- 表示从标准输入读取编号。"
         "每次变更都记录操作人、时间和 --note 说明；多个客户在一个事务中修改，终端中会先确认（脚本用 --yes）。",
     ))
     def status_(
@@ -238,6 +300,7 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one function per command
         customer_id: IdArg,
         limit: Annotated[Optional[int], typer.Option("--limit", "-n", min=0, help=h("at most N entries (0: all)", "最多 N 条（0 为全部）"))] = None,  # noqa: UP045
         fmt: FormatOpt = "table",
+        wide: WideOpt = False,
         reveal: RevealOpt = False,
     ) -> None:
         from .. import customers, followups, options, render
@@ -255,10 +318,16 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one function per command
         if limit:
             entries = entries[:limit]
         if fmt == "table":
-            rows = ({"when": e["when"].replace("T", " ").rstrip("Z"), "kind": e["type"], "by": e["by"] or "",
-                     "summary": e["summary"]} for e in entries)
-            render.table(rows, _columns(["when", "kind", "by", "summary"], st.lang),
-                         title=f"{record['id']}  {record['name']}")
+            def word(code: str) -> str:
+                return _t(*HISTORY_TYPES.get(code, (code, code)))
+
+            zone = _local_zone()
+            rows = ({"when": _local_time(e["when"]), "kind": word(e["type"]), "by": e["by"] or "",
+                     # "created", "archived"…: the summary is the type's own word
+                     "summary": word(e["summary"]) if e["summary"] == e["type"] else e["summary"]} for e in entries)
+            cols = _columns(["when", "kind", "by", "summary"], st.lang)
+            cols[0] = render.Column("when", f"{cols[0].header} ({zone})")
+            show_table(rows, cols, title=f"{record['id']}  {record['name']}")
         else:
             render.write_machine(entries, fmt, sys.stdout, keys=list(followups.HISTORY_COLUMNS))
 
@@ -284,6 +353,7 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one function per command
         columns: Annotated[Optional[str], typer.Option("--columns", help=h("comma-separated field keys to show", "要显示的字段（逗号分隔）"))] = None,  # noqa: UP045
         exit_code: Annotated[bool, typer.Option("--exit-code", help=h("exit 1 when any customer is stale, 0 when none", "有过期客户时退出码为 1，没有时为 0"))] = False,
         fmt: FormatOpt = "table",
+        wide: WideOpt = False,
         reveal: RevealOpt = False,
     ) -> None:
         from .. import agenda, clock, options, render
@@ -334,7 +404,7 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one function per command
 
                 n = _emit(chained(), fmt, keys, keys, options.load(store), reveal, extra)
                 if fmt == "table":
-                    err(_t(f"{n} stale customers: no contact since before {boundary}.",
+                    err(_t(f"{n} stale customer{'' if n == 1 else 's'}: no contact since before {boundary}.",
                            f"{n} 个过期客户：{boundary} 之前最后联系。"))
         if exit_code and n:
             raise typer.Exit(1)
@@ -354,6 +424,7 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one function per command
         explain: Annotated[bool, typer.Option("--explain", "-e", help=h("show how each score was made", "显示每个分数的构成"))] = False,
         include_lost: Annotated[bool, typer.Option("--include-lost", help=h("also lost customers", "包括流失客户"))] = False,
         fmt: FormatOpt = "table",
+        wide: WideOpt = False,
         reveal: RevealOpt = False,
     ) -> None:
         from .. import agenda, clock, config, options, render
@@ -377,14 +448,26 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one function per command
         for rec in plan.priority:
             rec["how"] = agenda.explain_text(rec["explain"])
         if fmt == "table":
-            due_keys = ["id", "name", "contact", "phone", "owner", "next_date", "days_overdue", "next_step"]
+            due_keys = ["id", "name", "contact", "phone", "owner", "next_date", "due", "next_step"]
             rank_keys = ["rank", "score", "id", "name", "status", "grade", "owner", "last_contact",
                          "days_since_contact", "next_date"] + (["how"] if explain else [])
-            extra = ("last_contact", "days_overdue", "days_since_contact", "score", "rank", "how")
+            extra = ("last_contact", "days_overdue", "due", "days_since_contact", "score", "rank", "how")
             today = clock.today()
+            for rec in plan.due:
+                rec["due"] = _due_text(rec.get("days_overdue"))
+            for rec in plan.priority:
+                if isinstance(rec.get("score"), (int, float)):
+                    rec["score"] = f"{rec['score']:.2f}"  # one precision for every score shown
+            if ahead:
+                from datetime import timedelta
+
+                end = today + timedelta(days=ahead)
+                title = _t(f"Next steps overdue or due by {end} (today and the next {ahead} days)",
+                           f"已逾期或在 {end} 前到期的下一步（今天及之后 {ahead} 天）")
+            else:
+                title = _t(f"Next steps due by {today}", f"截至 {today} 到期的下一步")
             if plan.due:
-                _emit(plan.due, fmt, due_keys, due_keys, opts, reveal, extra,
-                      title=_t(f"Next steps due by {today}", f"截至 {today} 到期的下一步"))
+                _emit(plan.due, fmt, due_keys, due_keys, opts, reveal, extra, title=title)
             else:
                 err(_t("No next steps due.", "没有到期的下一步。"))
             if plan.priority:
@@ -428,6 +511,7 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one function per command
         dry_run: Annotated[bool, typer.Option("--dry-run", help=h("only show what would change", "只显示将发生的变化"))] = False,
         force: Annotated[bool, typer.Option("--force", help=h("also overwrite grades set by hand", "也覆盖手动设置的等级"))] = False,
         fmt: FormatOpt = "table",
+        wide: WideOpt = False,
     ) -> None:
         from .. import config, customers, grading, render
 
@@ -456,7 +540,7 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one function per command
         kept = len(changes) - applied
         if fmt == "table":
             if rows:
-                render.table(({k: "" if v is None else str(v) for k, v in r.items()} for r in rows),
+                show_table(({k: "" if v is None else str(v) for k, v in r.items()} for r in rows),
                              _columns(["id", "name", "old", "new", "value", "note"], st.lang), title=str(the_rule))
             verb = _t("would change" if dry_run else "changed", "将改变" if dry_run else "已改变")
             err(_t(f"{applied} grades {verb}; {kept} set by hand kept (--force overwrites)",
@@ -479,6 +563,7 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one function per command
         lost: Annotated[bool, typer.Option("--lost/--no-lost", help=h("lost customers", "流失客户"))] = True,
         dry_run: Annotated[bool, typer.Option("--dry-run", help=h("only list what would move", "只列出将被归档的客户"))] = False,
         fmt: FormatOpt = "table",
+        wide: WideOpt = False,
     ) -> None:
         from .. import archive, customers, options, render
 
@@ -497,12 +582,12 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one function per command
             if rows:
                 shown = ({**{k: "" if v is None else str(v) for k, v in r.items()},
                           "status": opts.label("status", r["status"], st.lang)} for r in rows)
-                render.table(shown, _columns(keys, st.lang))
+                show_table(shown, _columns(keys, st.lang))
             if dry_run:
-                err(_t(f"{len(rows)} customers would be archived (dry run; nothing changed).",
+                err(_t(f"{_customers(len(rows))} would be archived (dry run; nothing changed).",
                        f"将归档 {len(rows)} 个客户（演练，未做任何更改）。"))
             else:
-                err(_t(f"Archived {len(rows)} customers; crm list --archived shows them, crm restore ID brings one back.",
+                err(_t(f"Archived {_customers(len(rows))}; crm list --archived shows them, crm restore ID brings one back.",
                        f"已归档 {len(rows)} 个客户；crm list --archived 可查看，crm restore ID 可恢复。"))
         else:
             render.write_machine(rows, fmt, sys.stdout, keys=keys)

@@ -9,7 +9,19 @@ from typing import Annotated, Any, Optional
 import typer
 
 from ..errors import UsageError
-from .common import CrmGroup, FormatOpt, RevealOpt, check_format, describe_error, err, h, state, warn
+from .common import (
+    CrmGroup,
+    FormatOpt,
+    RevealOpt,
+    WideOpt,
+    check_format,
+    describe_error,
+    err,
+    h,
+    show_table,
+    state,
+    warn,
+)
 
 
 class ImportGroup(CrmGroup):
@@ -81,8 +93,8 @@ def import_file(
         typer.Option(
             "--no-header",
             help=h(
-                "the first row is data: columns are named A, B, C… as in a spreadsheet",
-                "第一行就是数据：列按电子表格的方式命名为 A、B、C…",
+                "the first row is data: columns are named A, B, C and so on as in a spreadsheet",
+                "第一行就是数据：列按电子表格的方式命名为 A、B、C 等",
             ),
             show_default=False,
         ),
@@ -435,7 +447,9 @@ def import_undo(
             f"撤销批次 {batch}（{info['source']}，{info['started_at']}）：删除其新增的 {info['added']} 个客户或跟进记录，"
             f"还原其 {info['updated']} 处更新？",
         )
-        if not typer.confirm(question, err=True):
+        from .common import confirm
+
+        if not confirm(question):
             err(i18n.message("aborted", st.lang))
             raise typer.Exit(1)
     ctx = customers.Context.load(store, "import undo")
@@ -454,6 +468,7 @@ def import_batches(
         Optional[int], typer.Option("--limit", "-n", min=0, help=h("at most N batches", "最多 N 个批次"))
     ] = 20,  # noqa: UP045
     fmt: FormatOpt = "table",
+    wide: WideOpt = False,
 ) -> None:
     from .. import importing, render
 
@@ -477,7 +492,7 @@ def import_batches(
                 "undone_at",
             )
         ]
-        render.table(({k: "" if v is None else str(v) for k, v in r.items()} for r in rows), cols)
+        show_table(({k: "" if v is None else str(v) for k, v in r.items()} for r in rows), cols)
         return
     render.write_machine(rows, fmt, sys.stdout, keys=list(importing.BATCH_COLUMNS) if fmt in ("csv", "tsv") else None)
 

@@ -8,7 +8,18 @@ from typing import Annotated, Any, Optional
 
 import typer
 
-from .common import CrmGroup, FormatOpt, check_format, err, h, option_completer, state, with_extra_options
+from .common import (
+    CrmGroup,
+    FormatOpt,
+    WideOpt,
+    check_format,
+    err,
+    h,
+    option_completer,
+    show_table,
+    state,
+    with_extra_options,
+)
 
 report_app = typer.Typer(cls=CrmGroup, no_args_is_help=True, help=h(
     "Reports: pivot tables, the sales funnel, sources, activity per owner, service satisfaction, the monthly report.",
@@ -97,7 +108,7 @@ def emit_report(report: Any, fmt: str, *, chart: bool | None, totals: bool) -> N
         out["_total"] = "1" if row is total_row else ""
         return out
 
-    render.table(
+    show_table(
         (display(r) for r in rows), columns, title=report.title(st.lang),
         row_style=lambda r: "bold" if r.get("_total") else None,
     )
@@ -139,6 +150,7 @@ def pivot(
     col: Annotated[Optional[str], typer.Argument(help=h("column dimension, e.g. status", "列维度，如 status"))] = None,  # noqa: UP045
     sum_: Annotated[Optional[str], typer.Option("--sum", help=h("total this numeric field instead of counting, e.g. amount", "合计该数值字段而不是计数，如 amount"))] = None,  # noqa: UP045
     fmt: FormatOpt = "table",
+    wide: WideOpt = False,
     chart: ChartOpt = None,
     totals: TotalsOpt = True,
 ) -> None:
@@ -152,7 +164,7 @@ def pivot(
     "按管道顺序统计各状态客户数；曾到达 = 曾经到过该阶段或更后，转化率 = 本阶段曾到达 ÷ 上一阶段曾到达。",
 ))
 @with_customer_filters
-def funnel(filters: Any, fmt: FormatOpt = "table", chart: ChartOpt = None, totals: TotalsOpt = True) -> None:
+def funnel(filters: Any, fmt: FormatOpt = "table", wide: WideOpt = False, chart: ChartOpt = None, totals: TotalsOpt = True) -> None:
     from .. import reports
 
     _run(reports.funnel, fmt, chart, totals, filters=filters)
@@ -163,7 +175,7 @@ def funnel(filters: Any, fmt: FormatOpt = "table", chart: ChartOpt = None, total
     "按来源统计：客户数、曾合作数及比例、合同金额、跟进次数。",
 ))
 @with_customer_filters
-def sources(filters: Any, fmt: FormatOpt = "table", chart: ChartOpt = None, totals: TotalsOpt = True) -> None:
+def sources(filters: Any, fmt: FormatOpt = "table", wide: WideOpt = False, chart: ChartOpt = None, totals: TotalsOpt = True) -> None:
     from .. import reports
 
     _run(reports.sources, fmt, chart, totals, filters=filters)
@@ -182,6 +194,7 @@ def activity(
     months: Annotated[int, typer.Option("--months", min=0, help=h("stale after this many months without contact", "超过几个月未联系算久未跟进"))] = 3,
     days: Annotated[Optional[int], typer.Option("--days", min=0, help=h("stale after N days instead", "改为超过 N 天未联系"))] = None,  # noqa: UP045
     fmt: FormatOpt = "table",
+    wide: WideOpt = False,
     chart: ChartOpt = None,
     totals: TotalsOpt = True,
 ) -> None:
@@ -204,6 +217,7 @@ def service(
     from_: FromOpt = None,
     to: ToOpt = None,
     fmt: FormatOpt = "table",
+    wide: WideOpt = False,
     chart: ChartOpt = None,
     totals: TotalsOpt = True,
 ) -> None:
