@@ -51,6 +51,10 @@ def plain_enough(text: str) -> bool:
     otherwise."""
     if "[" in text or not all(c == "\n" or _char_width(c) for c in text):
         return False
+    # Rich trims and re-pads space at the edges of a justified line ('0 ' right-justified draws
+    # as ' 0'): such a cell is left to Rich rather than imitated.
+    if text[:1].isspace() or text[-1:].isspace() or " \n" in text or "\n " in text:
+        return False
     return ":" not in text or _emoji_code().search(text) is None
 
 

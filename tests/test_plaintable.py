@@ -100,3 +100,12 @@ def test_plain_and_rich_agree_on_any_text(cells):
 
     os.environ["NO_COLOR"] = "1"
     assert plain_table(rows, COLUMNS) == rich_table(rows, COLUMNS)
+
+
+@pytest.mark.parametrize("cell", ["0 ", " 0", "a \nb", "a\n b"])
+def test_space_at_the_edge_of_a_cell_draws_as_rich_does(cell):
+    import os
+
+    os.environ["NO_COLOR"] = "1"
+    rows = [{"id": "X1", "name": cell, "amount": cell}]
+    assert plain_table(rows, COLUMNS) == rich_table(rows, COLUMNS)
