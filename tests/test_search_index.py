@@ -162,3 +162,68 @@ def test_a_restored_backup_searches_like_the_original(crm, add, tmp_path):
     assert crm.ok("search", "采购", "--format", "ids").split() == sorted(
         crm.ok("list", "--where", "needs~采购", "--format", "ids").split()
     )
+
+
+def _writes(c: sqlite3.Connection, rng: random.Random, start: int) -> None:
+    """Inserts, then updates and deletes of both older and just-inserted rows."""
+    for i in range(start, start + 400):
+        c.execute(
+            "INSERT INTO customers (id, name, needs, status, archived, version, created_at, updated_at) "
+            "VALUES (?, ?, ?, 'potential', 0, 1, 'x', 'x')",
+            (f"T{i:05d}", sentence(rng) or f"公司{i}", sentence(rng)),
+        )
+        c.execute(
+            "INSERT INTO followups (customer_id, date, content, created_at) VALUES (?, 'd', ?, 'x')",
+            (f"T{i:05d}", sentence(rng) or "跟进"),
+        )
+    for i in range(0, start + 400, 9):  # old and new rows alike
+        c.execute("UPDATE customers SET notes = ? WHERE id = ?", (sentence(rng), f"T{i:05d}"))
+    c.execute("UPDATE followups SET content = content || '报价' WHERE id % 7 = 0")  # old and new follow-ups
+    c.execute("DELETE FROM followups WHERE id % 19 = 0")
+    c.execute("DELETE FROM followups WHERE customer_id IN (SELECT id FROM customers WHERE rowid % 23 = 0)")
+    c.execute("DELETE FROM customers WHERE rowid % 23 = 0")
+
+
+def test_deferred_indexing_of_a_batch_finds_what_like_finds(conn):
+    conn.execute("BEGIN IMMEDIATE")
+    with search_index.deferred(conn):
+        _writes(conn, random.Random(11), 3000)
+    conn.execute("COMMIT")
+    for term in TERMS:
+        assert ids(conn, term, True) == ids(conn, term, False), term
+    test_the_index_is_consistent_after_every_writer(conn)
+    # the ordinary triggers are back: a later raw insert is found
+    conn.execute(
+        "INSERT INTO customers (id, name, status, archived, version, created_at, updated_at) "
+        "VALUES ('Z1', '独一无二的名字', 'potential', 0, 1, 'x', 'x')"
+    )
+    assert ids(conn, "独一无二", True) == ["Z1"]
+
+
+def test_a_failed_batch_leaves_the_triggers_as_they_were(conn):
+    triggers = conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' ORDER BY name").fetchall()
+    conn.execute("BEGIN IMMEDIATE")
+    with pytest.raises(RuntimeError), search_index.deferred(conn):
+        _writes(conn, random.Random(3), 3000)
+        raise RuntimeError("a refused row")
+    conn.execute("ROLLBACK")
+    assert conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' ORDER BY name").fetchall() == triggers
+    for term in ("采购", "office", "报价"):
+        assert ids(conn, term, True) == ids(conn, term, False)
+
+
+def test_an_import_with_updates_keeps_the_index_exact(crm, add, tmp_path, isolated_env):
+    first = add(needs="旧的需求描述")
+    rows = [
+        "id,name,contact,phone,source,needs,owner",
+        f"{first},上海明达制造有限公司,王强,13812345678,online,新的冷链物流需求,张经理",
+        ",北京新客户有限公司,李四,13912345678,online,采购办公设备,张经理",
+        ",北京新客户有限公司,李四,13912345678,online,改为服务器采购,张经理",
+    ]
+    path = tmp_path / "in.csv"
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    crm.ok("import", str(path), "--on-duplicate", "update")
+    c = sqlite3.connect(isolated_env)
+    for term in ("旧的", "冷链物流", "办公设备", "服务器", "采购", "北京新客户"):
+        assert ids(c, term, True) == ids(c, term, False), term
+    assert ids(c, "冷链物流", True) == [first] and ids(c, "旧的", True) == []
