@@ -88,7 +88,9 @@ def crm_env(db: Path) -> dict[str, str]:
 
 def fresh_crm_db(db: Path) -> None:
     """Create and migrate an empty crm database (not timed)."""
-    run([sys.executable, "-m", "crmcli", "config", "list"], env=crm_env(db))
+    # reads never create a database: open it (creating and migrating) through the library
+    run([sys.executable, "-c", "import sys; from crmcli.storage import open_store; open_store(sys.argv[1]).close()", str(db)],
+        env=crm_env(db))
 
 
 def time_crm(csv_path: Path, work: Path, name: str) -> tuple[float, int, str]:
