@@ -108,13 +108,21 @@ def register(app: typer.Typer) -> None:
                 if not _interactive():
                     raise
                 values.update({key: _ask(key, opts, st.lang) for key in exc.missing})
-            except ValidationError as exc:
-                if not _interactive() or exc.field not in BY_KEY or exc.field == "id":
-                    raise
-                from .common import describe_error
+            except customers.InvalidFields as exc:
+                from .common import describe_error, error_line
 
-                err(describe_error(exc, st.lang))
-                values[exc.field] = _ask(exc.field, opts, st.lang)
+                askable = all(e.field in BY_KEY and e.field != "id" for e in exc.errors)
+                if st.debug and not (askable and _interactive()):
+                    raise
+                # Every refused value on its own line, then what is missing: fixed in one go.
+                for error in exc.errors:
+                    err(error_line(describe_error(error, st.lang), st.lang))
+                if exc.missing:
+                    err(error_line(describe_error(customers.MissingFields(exc.missing), st.lang), st.lang))
+                if not (askable and _interactive()):
+                    raise typer.Exit(exc.exit_code) from None
+                for key in [*(e.field for e in exc.errors), *exc.missing]:
+                    values[key] = _ask(key, opts, st.lang)
         for warning in ctx.warnings:
             warn(warning)
         if quiet:
