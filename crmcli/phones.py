@@ -160,13 +160,19 @@ def default_region(store: Store | sqlite3.Connection | None = None, override: st
     """The region of numbers written without a country code. The one place that decides it:
 
     ``override`` (an import's ``--phone-region``, else its mapping file's ``phone_region``), then
-    ``$CRM_PHONE_REGION``, then the database's ``crm config set phone-region``, then ``CN``.
+    ``$CRM_PHONE_REGION``, then the person's own ``crm config --user set phone-region``, then the
+    team's ``crm config set phone-region`` in the database, then ``CN``.
     """
     if override is not None and override.strip():
         return check_region(override, "--phone-region (or the mapping file's phone_region)")
     env = os.environ.get(ENV_REGION, "")
     if env.strip():
         return check_region(env, ENV_REGION)
+    from . import userconfig
+
+    mine = userconfig.file_value("phone-region")
+    if mine and mine.strip():
+        return check_region(mine, "phone-region (crm config --user)")
     if store is not None:
         conn = store if isinstance(store, sqlite3.Connection) else store.conn
         try:

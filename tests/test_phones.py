@@ -349,6 +349,8 @@ def test_default_region_order(isolated_env: Path, monkeypatch: pytest.MonkeyPatc
         assert phones.default_region(store) == "CN"
         crm.ok("config", "set", "phone-region", "hk")
         assert phones.default_region(store) == "HK"
+        crm.ok("config", "--user", "set", "phone-region", "mo")  # the person's own beats the team's
+        assert phones.default_region(store) == "MO"
         monkeypatch.setenv("CRM_PHONE_REGION", "us")
         assert phones.default_region(store) == "US"
         assert phones.default_region(store, "gb") == "GB"
