@@ -82,13 +82,15 @@ def read_passphrase_file(path: Path | str) -> str:
     try:
         text = sys.stdin.read() if str(path) == "-" else Path(path).read_text(encoding="utf-8")
     except OSError as exc:
-        raise UsageError(f"cannot read the passphrase file {path}: {exc.strerror}") from None
+        raise UsageError(
+            f"cannot read the passphrase file {path}: {exc.strerror}", zh=f"无法读取口令文件 {path}：{exc.strerror}"
+        ) from None
     except UnicodeDecodeError:
-        raise UsageError(f"the passphrase file {path} is not UTF-8 text") from None
+        raise UsageError(f"the passphrase file {path} is not UTF-8 text", zh=f"口令文件 {path} 不是 UTF-8 文本") from None
     lines = text.splitlines()
     passphrase = lines[0] if lines else ""
     if not passphrase:
-        raise UsageError(f"the passphrase file {path} is empty")
+        raise UsageError(f"the passphrase file {path} is empty", zh=f"口令文件 {path} 是空的")
     return passphrase
 
 
@@ -195,13 +197,16 @@ def _identities(paths: Sequence[Path]) -> list[Any]:
         try:
             data = Path(path).read_bytes()
         except OSError as exc:
-            raise UsageError(f"cannot read the identity file {path}: {exc.strerror}") from None
+            raise UsageError(
+                f"cannot read the identity file {path}: {exc.strerror}", zh=f"无法读取身份（私钥）文件 {path}：{exc.strerror}"
+            ) from None
         if data.lstrip().startswith(b"-----BEGIN"):
             try:
                 identities.append(pyrage.ssh.Identity.from_buffer(data))
             except Exception:
                 raise UsageError(
-                    f"{path}: not a usable SSH private key (encrypted SSH keys are not supported)"
+                    f"{path}: not a usable SSH private key (encrypted SSH keys are not supported)",
+                    zh=f"{path}：不是可用的 SSH 私钥（不支持加密的 SSH 私钥）",
                 ) from None
             continue
         found = 0
@@ -213,9 +218,12 @@ def _identities(paths: Sequence[Path]) -> list[Any]:
                 identities.append(pyrage.x25519.Identity.from_str(line))
                 found += 1
             except Exception:
-                raise UsageError(f"{path}: not an age identity line (expected AGE-SECRET-KEY-1…)") from None
+                raise UsageError(
+                    f"{path}: not an age identity line (expected AGE-SECRET-KEY-1…)",
+                    zh=f"{path}：不是 age 身份（私钥）行（应为 AGE-SECRET-KEY-1…）",
+                ) from None
         if not found:
-            raise UsageError(f"{path}: no age identity in the file")
+            raise UsageError(f"{path}: no age identity in the file", zh=f"{path}：文件中没有 age 身份（私钥）")
     return identities
 
 
@@ -403,7 +411,10 @@ def _encrypt(plain: Path, out: Path, enc: Encryption) -> None:
     import pyrage
 
     if enc.recipients and enc.passphrase:
-        raise UsageError("use either recipients or a passphrase, not both (age allows one passphrase alone)")
+        raise UsageError(
+            "use either recipients or a passphrase, not both (age allows one passphrase alone)",
+            zh="接收者公钥和口令只能二选一（age 只允许单独使用一个口令）",
+        )
     try:
         if enc.recipients:
             pyrage.encrypt_file(str(plain), str(out), _recipients(enc.recipients))
@@ -430,7 +441,8 @@ def decrypt(path: Path, out: Path, enc: Encryption) -> None:
         passphrase = enc.passphrase or passphrase_from_env()
         if not passphrase:
             raise UsageError(
-                f"{path} is encrypted with a passphrase: give --passphrase-file FILE or set {PASSPHRASE_ENV}"
+                f"{path} is encrypted with a passphrase: give --passphrase-file FILE or set {PASSPHRASE_ENV}",
+                zh=f"{path} 用口令加密：请给出 --passphrase-file 文件，或设置 {PASSPHRASE_ENV}",
             )
         try:
             data = pyrage.passphrase.decrypt(path.read_bytes(), passphrase)
@@ -447,7 +459,10 @@ def decrypt(path: Path, out: Path, enc: Encryption) -> None:
             raise BackupError(f"cannot decrypt {path} into {out.parent}: {exc.strerror}") from None
         return
     if not enc.identity_files:
-        raise UsageError(f"{path} is encrypted to age keys: give --identity FILE with the matching secret key")
+        raise UsageError(
+            f"{path} is encrypted to age keys: give --identity FILE with the matching secret key",
+            zh=f"{path} 用 age 公钥加密：请用 --identity 文件 给出对应的私钥",
+        )
     identities = _identities(enc.identity_files)
     try:
         pyrage.decrypt_file(str(path), str(out), identities)
@@ -510,7 +525,10 @@ def create(
         raise UsageError("--keep must be at least 1", zh="--keep 至少为 1")
     enc = encryption or Encryption()
     if enc.recipients and enc.passphrase:
-        raise UsageError("use either recipients or a passphrase, not both (age allows one passphrase alone)")
+        raise UsageError(
+            "use either recipients or a passphrase, not both (age allows one passphrase alone)",
+            zh="接收者公钥和口令只能二选一（age 只允许单独使用一个口令）",
+        )
     if enc.recipients:
         _recipients(enc.recipients)  # refuse a bad key before doing any work
     directory = Path(directory) if directory else default_dir(store.path)

@@ -138,7 +138,10 @@ def open_store(path: Path | str | None = None, *, migrate: bool = True, create: 
             created = True
         except FileExistsError:
             if not db_path.exists():  # it was not the database that existed, but a file on its path
-                raise StoreError(f"cannot create the database at {db_path}: a parent is not a directory") from None
+                raise StoreError(
+                    f"cannot create the database at {db_path}: a parent is not a directory",
+                    zh=f"无法在 {db_path} 创建数据库：其上级路径不是目录",
+                ) from None
         except OSError as exc:
             raise StoreError(
                 f"cannot create the database at {db_path}: {exc.strerror}",
@@ -173,7 +176,8 @@ def open_store(path: Path | str | None = None, *, migrate: bool = True, create: 
         conn.close()
         raise StoreError(
             f"{db_path} was written by a newer version of crm (schema {version}, this version knows "
-            f"{migrations.LATEST}); upgrade crm"
+            f"{migrations.LATEST}); upgrade crm",
+            zh=f"{db_path} 由更新版本的 crm 写入（架构版本 {version}，本版本只支持到 {migrations.LATEST}）；请升级 crm",
         )
     if version < migrations.LATEST and migrate:
         migrations.apply(store)
