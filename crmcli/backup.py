@@ -83,14 +83,14 @@ def read_passphrase_file(path: Path | str) -> str:
         text = sys.stdin.read() if str(path) == "-" else Path(path).read_text(encoding="utf-8")
     except OSError as exc:
         raise UsageError(
-            f"cannot read the passphrase file {path}: {exc.strerror}", zh=f"无法读取口令文件 {path}：{exc.strerror}"
+            f"cannot read the passphrase file {path}: {exc.strerror}", zh=f"无法读取密码文件 {path}：{exc.strerror}"
         ) from None
     except UnicodeDecodeError:
-        raise UsageError(f"the passphrase file {path} is not UTF-8 text", zh=f"口令文件 {path} 不是 UTF-8 文本") from None
+        raise UsageError(f"the passphrase file {path} is not UTF-8 text", zh=f"密码文件 {path} 不是 UTF-8 文本") from None
     lines = text.splitlines()
     passphrase = lines[0] if lines else ""
     if not passphrase:
-        raise UsageError(f"the passphrase file {path} is empty", zh=f"口令文件 {path} 是空的")
+        raise UsageError(f"the passphrase file {path} is empty", zh=f"密码文件 {path} 是空的")
     return passphrase
 
 
@@ -361,12 +361,12 @@ def _check_sqlite(path: Path) -> tuple[str, int, int]:
     """``integrity_check`` of a plain database file read-only; returns (result, user_version, customers)."""
     with open(path, "rb") as fh:
         if fh.read(16) != SQLITE_MAGIC:
-            raise BackupError(f"{path} is not an SQLite database")
+            raise BackupError(f"{path} is not an SQLite database", zh=f"{path} 不是 SQLite 数据库")
     uri = "file:" + str(path.resolve()).replace("?", "%3f").replace("#", "%23") + "?mode=ro"
     try:
         conn = sqlite3.connect(uri, uri=True, isolation_level=None)
     except sqlite3.Error as exc:
-        raise BackupError(f"cannot open {path}: {exc}") from None
+        raise BackupError(f"cannot open {path}: {exc}", zh=f"无法打开 {path}：{exc}") from None
     try:
         rows = [r[0] for r in conn.execute("PRAGMA integrity_check")]
         version = conn.execute("PRAGMA user_version").fetchone()[0]
@@ -375,7 +375,7 @@ def _check_sqlite(path: Path) -> tuple[str, int, int]:
         except sqlite3.Error:
             customers = -1
     except sqlite3.DatabaseError as exc:
-        raise BackupError(f"{path} is damaged: {exc}") from None
+        raise BackupError(f"{path} is damaged: {exc}", zh=f"{path} 已损坏：{exc}") from None
     finally:
         conn.close()
     result = "ok" if rows == ["ok"] else "; ".join(rows[:5])
@@ -413,7 +413,7 @@ def _encrypt(plain: Path, out: Path, enc: Encryption) -> None:
     if enc.recipients and enc.passphrase:
         raise UsageError(
             "use either recipients or a passphrase, not both (age allows one passphrase alone)",
-            zh="接收者公钥和口令只能二选一（age 只允许单独使用一个口令）",
+            zh="公钥与密码只能二选一（age 只允许单独使用一个密码）",
         )
     try:
         if enc.recipients:
@@ -430,7 +430,9 @@ def _encrypt(plain: Path, out: Path, enc: Encryption) -> None:
         if _disk_full(exc):
             raise full_error(out.parent, f"cannot write {out.name}") from None
         # the library's own words name the failure, never the key (keys are checked above)
-        raise BackupError(f"encryption failed: {type(exc).__name__}: {exc}") from None
+        raise BackupError(
+            f"encryption failed: {type(exc).__name__}: {exc}", zh=f"加密失败：{type(exc).__name__}：{exc}"
+        ) from None
 
 
 def decrypt(path: Path, out: Path, enc: Encryption) -> None:
@@ -442,13 +444,14 @@ def decrypt(path: Path, out: Path, enc: Encryption) -> None:
         if not passphrase:
             raise UsageError(
                 f"{path} is encrypted with a passphrase: give --passphrase-file FILE or set {PASSPHRASE_ENV}",
-                zh=f"{path} 用口令加密：请给出 --passphrase-file 文件，或设置 {PASSPHRASE_ENV}",
+                zh=f"{path} 用密码加密：请给出 --passphrase-file 文件，或设置 {PASSPHRASE_ENV}",
             )
         try:
             data = pyrage.passphrase.decrypt(path.read_bytes(), passphrase)
         except Exception:
             raise BackupError(
-                f"cannot decrypt {path}: wrong passphrase, or the file was damaged or tampered with"
+                f"cannot decrypt {path}: wrong passphrase, or the file was damaged or tampered with",
+                zh=f"无法解密 {path}：密码错误，或文件已损坏或被篡改",
             ) from None
         try:
             with open(out, "wb") as fh:
@@ -456,7 +459,10 @@ def decrypt(path: Path, out: Path, enc: Encryption) -> None:
         except OSError as exc:
             if _disk_full(exc):
                 raise full_error(out.parent, f"cannot decrypt {path}") from None
-            raise BackupError(f"cannot decrypt {path} into {out.parent}: {exc.strerror}") from None
+            raise BackupError(
+                f"cannot decrypt {path} into {out.parent}: {exc.strerror}",
+                zh=f"无法把 {path} 解密到 {out.parent}：{exc.strerror}",
+            ) from None
         return
     if not enc.identity_files:
         raise UsageError(
@@ -470,8 +476,13 @@ def decrypt(path: Path, out: Path, enc: Encryption) -> None:
         if _disk_full(exc):
             raise full_error(out.parent, f"cannot decrypt {path}") from None
         if isinstance(exc, OSError):
-            raise BackupError(f"cannot decrypt {path} into {out.parent}: {exc}") from None
-        raise BackupError(f"cannot decrypt {path}: no matching key, or the file was damaged or tampered with") from None
+            raise BackupError(
+                f"cannot decrypt {path} into {out.parent}: {exc}", zh=f"无法把 {path} 解密到 {out.parent}：{exc}"
+            ) from None
+        raise BackupError(
+            f"cannot decrypt {path}: no matching key, or the file was damaged or tampered with",
+            zh=f"无法解密 {path}：没有匹配的私钥，或文件已损坏或被篡改",
+        ) from None
 
 
 # ---------------------------------------------------------------------------- backup
@@ -489,7 +500,10 @@ def _snapshot(store: Store, plain: Path) -> tuple[int, int]:
         raise translate(exc) from None
     result, version, customers = _check_sqlite(plain)
     if result != "ok":
-        raise BackupError(f"the copy failed its integrity check ({result}); the database may be damaged")
+        raise BackupError(
+            f"the copy failed its integrity check ({result}); the database may be damaged",
+            zh=f"副本未通过完整性检查（{result}）；数据库可能已损坏",
+        )
     return version, customers
 
 
@@ -500,7 +514,9 @@ def _temp_beside(target: Path) -> Path:
     except OSError as exc:
         if _disk_full(exc):
             raise full_error(target.parent, f"cannot write to {target.parent}") from None
-        raise BackupError(f"cannot write to {target.parent}: {exc.strerror}") from None
+        raise BackupError(
+            f"cannot write to {target.parent}: {exc.strerror}", zh=f"无法写入 {target.parent}：{exc.strerror}"
+        ) from None
     os.close(fd)
     return Path(name)
 
@@ -527,7 +543,7 @@ def create(
     if enc.recipients and enc.passphrase:
         raise UsageError(
             "use either recipients or a passphrase, not both (age allows one passphrase alone)",
-            zh="接收者公钥和口令只能二选一（age 只允许单独使用一个口令）",
+            zh="公钥与密码只能二选一（age 只允许单独使用一个密码）",
         )
     if enc.recipients:
         _recipients(enc.recipients)  # refuse a bad key before doing any work
@@ -537,7 +553,10 @@ def create(
     except FileExistsError:
         raise UsageError(f"{directory} is not a directory", zh=f"{directory} 不是目录") from None
     except OSError as exc:
-        raise BackupError(f"cannot create the backup directory {directory}: {exc.strerror}") from None
+        raise BackupError(
+            f"cannot create the backup directory {directory}: {exc.strerror}",
+            zh=f"无法创建备份目录 {directory}：{exc.strerror}",
+        ) from None
     if not directory.is_dir():
         raise UsageError(f"{directory} is not a directory", zh=f"{directory} 不是目录")
     swept = sweep_leftovers(directory, store.path.parent)
