@@ -81,10 +81,10 @@ def _plain_copy(path: Path, workdir: Path, enc: Encryption) -> tuple[Path, bool]
     return plain, encrypted
 
 
-def _not_crm(source: Path, why: str) -> BackupError:
+def _not_crm(source: Path, why: str, why_zh: str) -> BackupError:
     return BackupError(
         f"{source} is not a usable crm backup: {why}; refusing it (nothing was changed)",
-        zh=f"{source} 不是可用的 crm 备份：{why}；已拒绝（没有任何更改）",
+        zh=f"{source} 不是可用的 crm 备份：{why_zh}；已拒绝（没有任何更改）",
     )
 
 
@@ -106,17 +106,21 @@ def _test_restore(plain: Path, source: Path, encrypted: bool) -> VerifyResult:
         raise BackupError(
             f"{source} was written by a newer version of crm (schema {version}, this version knows "
             f"{migrations.LATEST}); upgrade crm to restore it",
-            zh=f"{source} 由更新版本的 crm 写入（架构版本 {version}，本版本只支持到 {migrations.LATEST}）；请升级 crm 后再恢复",
+            zh=f"{source} 由更新版本的 crm 写入（数据库结构版本 {version}，本版本只支持到 {migrations.LATEST}）；请升级 crm 后再恢复",
         )
     if version < 1:
-        raise _not_crm(source, "it is an SQLite database without crm's schema")
+        raise _not_crm(source, "it is an SQLite database without crm's schema", "它是 SQLite 数据库，但没有 crm 的表结构")
     conn = sqlite3.connect(f"file:{plain}?mode=ro", uri=True, isolation_level=None)
     try:
         found = schema_check.problems(conn, version)
     finally:
         conn.close()
     if found:
-        raise _not_crm(source, "its schema is not what crm makes (" + "; ".join(found[:3]) + ")")
+        raise _not_crm(
+            source,
+            "its schema is not what crm makes (" + "; ".join(found[:3]) + ")",
+            "其表结构与 crm 创建的不同（" + "；".join(found[:3]) + "）",
+        )
     try:
         store = open_store(plain)
     except StoreError as exc:

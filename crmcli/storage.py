@@ -178,7 +178,7 @@ def open_store(path: Path | str | None = None, *, migrate: bool = True, create: 
         raise StoreError(
             f"{db_path} was written by a newer version of crm (schema {version}, this version knows "
             f"{migrations.LATEST}); upgrade crm",
-            zh=f"{db_path} 由更新版本的 crm 写入（架构版本 {version}，本版本只支持到 {migrations.LATEST}）；请升级 crm",
+            zh=f"{db_path} 由更新版本的 crm 写入（数据库结构版本 {version}，本版本只支持到 {migrations.LATEST}）；请升级 crm",
         )
     if version < migrations.LATEST and migrate:
         migrations.apply(store)

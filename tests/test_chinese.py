@@ -248,6 +248,12 @@ def test_backup_errors_in_chinese(crm, add, isolated_env, tmp_path):
     result = crm("--lang", "zh", "backup", "restore", str(fake), "--yes")
     assert result.exit_code == 6 and "中没有 SQLite 数据库（已损坏，或不是 crm 备份）" in result.stderr, result.stderr
     assert "does not hold" not in result.stderr
+    foreign = tmp_path / "other.db"
+    with sqlite3.connect(foreign) as conn:
+        conn.execute("CREATE TABLE t (x)")
+    result = crm("--lang", "zh", "backup", "restore", str(foreign), "--yes")
+    assert result.exit_code == 6 and "不是可用的 crm 备份：它是 SQLite 数据库，但没有 crm 的表结构" in result.stderr
+    assert "schema" not in result.stderr, result.stderr
     empty_key = tmp_path / "pass.txt"
     empty_key.write_text("", encoding="utf-8")
     result = crm("--lang", "zh", "backup", "--encrypt", "--passphrase-file", str(empty_key))
