@@ -38,6 +38,19 @@ class MissingFields(UsageError):
         self.missing = missing
 
 
+class InvalidFields(UsageError):
+    """Every value ``crm add`` refused, and every required field it lacks, at once: a user fixes
+    them in one go instead of meeting one error per attempt."""
+
+    def __init__(self, errors: list[ValidationError], missing: list[str]) -> None:
+        parts = [str(e) for e in errors]
+        if missing:
+            parts.append("missing required fields: " + ", ".join(missing))
+        super().__init__("; ".join(parts))
+        self.errors = errors
+        self.missing = missing
+
+
 NAME_KEYS = frozenset({"name", "contact"})
 
 
@@ -104,6 +117,20 @@ def clean(
     }
 
 
+def clean_all(
+    raw: Mapping[str, object], options: OptionSet, *, region: str | None = None
+) -> tuple[Record, list[ValidationError]]:
+    """Like :func:`clean`, but collects every refused value instead of stopping at the first."""
+    cleaned: Record = {}
+    errors: list[ValidationError] = []
+    for key, value in raw.items():
+        try:
+            cleaned[key] = clean_value(key, value, options, region=region)
+        except ValidationError as exc:
+            errors.append(exc)
+    return cleaned, errors
+
+
 def _region(store: Store, raw: Mapping[str, object]) -> str:
     # Resolved only when a phone is given: a configured region other than CN imports phonenumbers.
     return phones.default_region(store) if raw.get("phone") else phones.DEFAULT_REGION
@@ -144,9 +171,12 @@ def missing_required(values: Mapping[str, object]) -> list[str]:
 def add(store: Store, raw: Mapping[str, object], ctx: Context, options: OptionSet) -> Record:
     """Validate and insert one customer; returns the stored record."""
     columns(store.conn)  # this database's custom fields are known to clean_value
-    cleaned = clean(raw, options, region=_region(store, raw))
+    cleaned, errors = clean_all(raw, options, region=_region(store, raw))
     values = {**defaults(ctx), **{k: v for k, v in cleaned.items() if v is not None}}
-    missing = missing_required(values)
+    # A refused value is not "missing": it is reported as refused, once.
+    missing = [k for k in missing_required(values) if k not in {e.field for e in errors}]
+    if errors:
+        raise InvalidFields(errors, missing)
     if missing:
         raise MissingFields(missing)
     with store.write() as conn:

@@ -198,9 +198,14 @@ def restore(
 @backup_app.command("list", help=h("List this database's backups in DIR, oldest first.", "列出目录中该数据库的备份（最早的在前）。"))
 def list_(
     directory: Annotated[Optional[Path], typer.Argument(help=h("directory of the backups", "备份目录"), file_okay=False)] = None,  # noqa: UP045
+    fmt: Annotated[str, typer.Option("--format", "-f", case_sensitive=False, help=h(
+        "text, or json: an array of {path, created, size, encrypted, db-id}",
+        "输出格式：text，或 json（对象数组：path、created、size、encrypted、db-id）"))] = "text",
 ) -> None:
     from .. import backup, storage
+    from .common import check_format
 
+    fmt = check_format(fmt, ("text", "json"))
     st = state()
     db_path = Path(st.db).expanduser() if st.db else storage.default_path()
     where = directory or backup.default_dir(db_path)
@@ -216,5 +221,28 @@ def list_(
             f"there is no database at {db_path}; these backups are named like it (crm backup restore FILE --yes)",
             f"{db_path} 处没有数据库；以下备份与其同名（crm backup restore 文件 --yes）",
         ))
+    if fmt == "json":
+        import json
+
+        typer.echo(json.dumps([_backup_info(path) for path in found], ensure_ascii=False, indent=2))
+        return
     for path in found:
         typer.echo(f"{path}\t{_size(path.stat().st_size)}")
+
+
+def _backup_info(path: Path) -> dict[str, Any]:
+    """One backup for scripts: when it was made (from its name, UTC), its size in bytes, whether it
+    is age-encrypted (from its header) and the identity of the database it was made from."""
+    import re
+
+    from .. import backup
+
+    m = re.search(r"-(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z(?:-[0-9a-f]{16})?(?:-\d+)?\.db(?:\.age)?$", path.name)
+    created = f"{m[1]}-{m[2]}-{m[3]}T{m[4]}:{m[5]}:{m[6]}Z" if m else None
+    return {
+        "path": str(path),
+        "created": created,
+        "size": path.stat().st_size,
+        "encrypted": backup.is_encrypted(path),
+        "db-id": backup.backup_identity(path),
+    }

@@ -25,6 +25,7 @@ from .common import (
     warn,
     with_field_options,
 )
+from .json_out import ChangeFormatOpt
 
 IdArg = Annotated[str, typer.Argument(help=h("customer ID, e.g. XS2024001", "客户编号，如 XS2024001"), autocompletion=complete_ids)]
 IdsArg = Annotated[list[str], typer.Argument(
@@ -108,13 +109,21 @@ def register(app: typer.Typer) -> None:
                 if not _interactive():
                     raise
                 values.update({key: _ask(key, opts, st.lang) for key in exc.missing})
-            except ValidationError as exc:
-                if not _interactive() or exc.field not in BY_KEY or exc.field == "id":
-                    raise
-                from .common import describe_error
+            except customers.InvalidFields as exc:
+                from .common import describe_error, error_line
 
-                err(describe_error(exc, st.lang))
-                values[exc.field] = _ask(exc.field, opts, st.lang)
+                askable = all(e.field in BY_KEY and e.field != "id" for e in exc.errors)
+                if st.debug and not (askable and _interactive()):
+                    raise
+                # Every refused value on its own line, then what is missing: fixed in one go.
+                for error in exc.errors:
+                    err(error_line(describe_error(error, st.lang), st.lang))
+                if exc.missing:
+                    err(error_line(describe_error(customers.MissingFields(exc.missing), st.lang), st.lang))
+                if not (askable and _interactive()):
+                    raise typer.Exit(exc.exit_code) from None
+                for key in [*(e.field for e in exc.errors), *exc.missing]:
+                    values[key] = _ask(key, opts, st.lang)
         for warning in ctx.warnings:
             warn(warning)
         if quiet:
@@ -191,14 +200,23 @@ def register(app: typer.Typer) -> None:
         fields: dict[str, str],
         set_: Annotated[Optional[list[str]], typer.Option("--set", help=h("KEY=VALUE for any field", "任意字段 KEY=VALUE"))] = None,  # noqa: UP045
         yes: YesOpt = False,
+        fmt: ChangeFormatOpt = "text",
+        reveal: RevealOpt = False,
     ) -> None:
         from .. import bulk, customers, options
+        from . import json_out
         from .asking import confirm, ids_from, t
 
         st = state()
         store = st.store()
+        fmt = json_out.check(fmt)
+        # With --format json stdout holds only the JSON: messages go to stderr.
+        say = err if fmt == "json" else typer.echo
         values: dict[str, Any] = {**_parse_sets(set_ or []), **fields}
         if not values:
+            if fmt == "json":
+                raise UsageError("--format json needs the fields to change; $EDITOR edits print no JSON",
+                                 zh="--format json 需要指定要修改的字段；用 $EDITOR 编辑时不输出 JSON")
             if len(customer_ids) != 1 or customer_ids[0] == "-":
                 raise UsageError("say what to change (--field value); $EDITOR edits one customer at a time",
                                  zh="请指定要修改的字段（--字段 值）；$EDITOR 一次只能编辑一个客户")
@@ -213,15 +231,18 @@ def register(app: typer.Typer) -> None:
                     f"修改 {len(targets)} 个客户的 {', '.join(values)}？",
                     yes=yes, what_en="change several customers", what_zh="修改多个客户")
         ctx = customers.Context.load(store, "edit")
-        result = bulk.edit_many(store, targets, values, ctx, options.load(store))
+        opts = options.load(store)
+        result = bulk.edit_many(store, targets, values, ctx, opts)
+        if fmt == "json":
+            json_out.emit(list(targets), opts, reveal, "edit", several=len(customer_ids) > 1 or "-" in customer_ids)
         if len(targets) == 1:
             cid = targets[0]
             if cid in result.changed:
-                typer.echo(i18n.message("updated", st.lang, id=cid, fields=", ".join(result.changed[cid])))
+                say(i18n.message("updated", st.lang, id=cid, fields=", ".join(result.changed[cid])))
             else:
-                typer.echo(i18n.message("unchanged", st.lang, id=cid))
+                say(i18n.message("unchanged", st.lang, id=cid))
             return
-        typer.echo(t(
+        say(t(
             f"Updated {len(result.changed)} of {len(targets)} customers ({len(result.unchanged)} already so)"
             + (f"; crm undo reverts change {result.change_id}" if result.change_id else ""),
             f"已更新 {len(targets)} 个客户中的 {len(result.changed)} 个（{len(result.unchanged)} 个无需修改）"

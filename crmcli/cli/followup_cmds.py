@@ -20,6 +20,7 @@ from .common import (
     state,
     warn,
 )
+from .json_out import ChangeFormatOpt
 
 IdArg = Annotated[str, typer.Argument(help=h("customer ID, e.g. XS2024001", "客户编号，如 XS2024001"), autocompletion=complete_ids)]
 OwnerOpt = Annotated[Optional[list[str]], typer.Option("--owner", help=h("owner (repeatable, or comma-separated)", "跟进人（可重复或逗号分隔）"))]  # noqa: UP045
@@ -230,17 +231,26 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one function per command
         satisfaction: Annotated[Optional[str], typer.Option("--satisfaction", "-s", help=h("customer satisfaction 1-5", "客户满意度 1-5"))] = None,  # noqa: UP045
         by: Annotated[Optional[str], typer.Option("--by", help=h("who made the contact (default: the configured user)", "跟进人（默认配置的 user）"))] = None,  # noqa: UP045
         quiet: Annotated[bool, typer.Option("--quiet", "-q", help=h("print only the follow-up's number", "只打印跟进记录编号"))] = False,
+        fmt: ChangeFormatOpt = "text",
+        reveal: RevealOpt = False,
     ) -> None:
         from .. import customers, followups, options
+        from . import json_out
 
         st = state()
         store = st.store()
+        fmt = json_out.check(fmt)
+        if quiet and fmt == "json":
+            raise UsageError("--quiet and --format json: choose one", zh="--quiet 与 --format json 只能选一个")
         ctx = customers.Context.load(store, "log")
+        opts = options.load(store)
         raw = followups.FollowupInput(content=content, result=result, next_step=next_step, next_date=next_date,
                                       date=date, channel=channel, kind=kind, satisfaction=satisfaction, by=by)
-        row = followups.log(store, customer_id, raw, ctx, options.load(store))
+        row = followups.log(store, customer_id, raw, ctx, opts)
         for warning in ctx.warnings:
             warn(warning)
+        if fmt == "json":
+            json_out.emit([row["customer_id"]], opts, reveal, "log", several=False)
         if quiet:
             typer.echo(row["id"])
             return
@@ -253,7 +263,7 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one function per command
         elif row["next_step"] or row["next_date"]:
             nxt = " ".join(x for x in (row["next_step"], f"({row['next_date']})" if row["next_date"] else None) if x)
             line += _t(f"; next: {nxt}", f"；下一步：{nxt}")
-        typer.echo(line)
+        (err if fmt == "json" else typer.echo)(line)  # with --format json stdout holds only the JSON
 
     @app.command("status", help=h(
         "Change the status of customers (code or label: active / 合作中): crm status ID… NEW_STATUS; - reads IDs from stdin. "
@@ -267,12 +277,17 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one function per command
         new_status: Annotated[str, typer.Argument(metavar="NEW_STATUS", help=h("potential, intent, active, paused, lost (or the label)", "状态代码或名称（如 active、合作中）"), autocompletion=option_completer("status"))],
         note: Annotated[Optional[str], typer.Option("--note", help=h("why it changed", "变更原因"))] = None,  # noqa: UP045
         yes: Annotated[bool, typer.Option("--yes", "-y", help=h("do not ask before changing several customers", "修改多个客户时不再确认"))] = False,
+        fmt: ChangeFormatOpt = "text",
+        reveal: RevealOpt = False,
     ) -> None:
         from .. import bulk, customers, options
+        from . import json_out
         from .asking import confirm, ids_from
 
         st = state()
         store = st.store()
+        fmt = json_out.check(fmt)
+        say = err if fmt == "json" else typer.echo  # with --format json stdout holds only the JSON
         opts = options.load(store)
         code = opts.resolve("status", new_status)
         new_label = opts.label("status", code, st.lang)
@@ -284,13 +299,16 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one function per command
         result = bulk.status_many(store, targets, code, ctx, opts, note)
         from ..textsafe import escape
 
+        if fmt == "json":
+            json_out.emit([r["id"] for r in result.records], opts, reveal, "status",
+                          several=len(customer_ids) > 1 or "-" in customer_ids)
         for record in result.records:
             old = result.old_status.get(record["id"])
             if old is None:
-                typer.echo(_t(f"{record['id']} is already {new_label}; nothing changed",
+                say(_t(f"{record['id']} is already {new_label}; nothing changed",
                               f"{record['id']} 已经是{new_label}；没有变化"))
             else:
-                typer.echo(escape(f"{record['id']} {record['name']}: {opts.label('status', old, st.lang)} → {new_label}"))
+                say(escape(f"{record['id']} {record['name']}: {opts.label('status', old, st.lang)} → {new_label}"))
 
     @app.command("history", help=h(
         "One customer's timeline: follow-ups, status changes and field edits, newest first.",

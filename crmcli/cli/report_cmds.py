@@ -8,6 +8,7 @@ from typing import Annotated, Any, Optional
 
 import typer
 
+from ..errors import UsageError
 from .common import (
     CrmGroup,
     FormatOpt,
@@ -236,14 +237,23 @@ def monthly(
     month: Annotated[Optional[str], typer.Option("--month", "-m", help=h("YYYY-MM (default: last month)", "YYYY-MM（默认上个月）"))] = None,  # noqa: UP045
     output: Annotated[Optional[Path], typer.Option("--output", "-o", help=h("file to write: .xlsx or .md", "输出文件：.xlsx 或 .md"), dir_okay=False)] = None,  # noqa: UP045
     force: Annotated[bool, typer.Option("--force", help=h("overwrite an existing file", "覆盖已有文件"))] = False,
+    fmt: Annotated[str, typer.Option("--format", "-f", case_sensitive=False, help=h(
+        "without -o: md (Markdown), or json (the sections as JSON)", "不给 -o 时：md（Markdown）或 json（各部分的 JSON）"))] = "md",
 ) -> None:
     from .. import monthly as monthly_mod
     from .. import options
 
     st = state()
+    fmt = check_format(fmt, ("md", "json"))
     store = st.store()
     target = None if output is None or str(output) == "-" else output
+    if target is not None and fmt == "json":
+        raise UsageError("--format json prints to stdout; with -o the format follows the file's extension",
+                         zh="--format json 输出到标准输出；使用 -o 时格式由文件扩展名决定")
     report = monthly_mod.build(store.conn, options.load(store), month=month, lang=st.lang)
+    if fmt == "json":
+        _monthly_json(report, st.lang)
+        return
     if target is None:
         sys.stdout.write(monthly_mod.to_markdown(report, st.lang))
         return
@@ -251,3 +261,25 @@ def monthly(
 
     monthly_mod.write(report, target, lang=st.lang, force=force, protect=outputs.protected(store.path))
     err(h(f"Wrote {target}", f"已写入 {target}"))
+
+
+def _monthly_json(report: Any, lang: str) -> None:
+    """The monthly report for scripts: its period, then each section's rows (totals last, as in
+    ``crm report … --format json``), keyed by the section's name."""
+    import json
+
+    from .. import render
+
+    data = {
+        "month": report.month,
+        "title": report.title(lang),
+        "start": report.start.isoformat(),
+        "end": report.end.isoformat(),
+        "generated": report.generated.isoformat(),
+        "sections": [
+            {"name": sec.name, "title": sec.title(lang), "columns": sec.keys(), "rows": sec.rows, "total": sec.total,
+             "notes": list(sec.notes)}
+            for sec in report.sections
+        ],
+    }
+    typer.echo(render.safe_json(json.dumps(data, ensure_ascii=False, indent=2, default=str)))
