@@ -131,8 +131,13 @@ def dimension(key: str) -> Dimension:
         return Dimension(spec.key, spec.en, spec.zh, spec.key, choice=True)
     if spec is not None and spec.key in ("owner", "grade"):
         return Dimension(spec.key, spec.en, spec.zh, spec.key)
-    allowed = [f.key for f in _fields() if f.kind == "choice"] + ["owner", "grade", "month"]
-    raise ValidationError("dimension", key, "unknown_field", details={"fields": ", ".join(allowed)})
+    raise ValidationError("dimension", key, "unknown_field", details={"fields": ", ".join(dimension_names())})
+
+
+def dimension_names() -> list[str]:
+    """Every name :func:`dimension` accepts (the database's custom dropdowns included once its
+    fields are loaded), for error messages and shell completion."""
+    return [f.key for f in _fields() if f.kind == "choice"] + ["owner", "grade", "month"]
 
 
 def sum_field(key: str) -> Field:
