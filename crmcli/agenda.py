@@ -36,16 +36,16 @@ def cutoff(today: date, *, months: int | None = None, days: int | None = None, b
     """The stale boundary: a last contact strictly before it is stale. At most one of the three."""
     given = [x for x in (months, days, before) if x is not None]
     if len(given) > 1:
-        raise UsageError("give only one of --months, --days and --before")
+        raise UsageError("give only one of --months, --days and --before", zh="--months、--days 和 --before 只能给出其中一个")
     if before is not None:
         return before
     if days is not None:
         if days < 0:
-            raise UsageError("--days must not be negative")
+            raise UsageError("--days must not be negative", zh="--days 不能为负数")
         return today - timedelta(days=days)
     months = DEFAULT_MONTHS if months is None else months
     if months < 0:
-        raise UsageError("--months must not be negative")
+        raise UsageError("--months must not be negative", zh="--months 不能为负数")
     return months_ago(today, months)
 
 
@@ -148,11 +148,14 @@ def parse_map(value: str, *, upper_keys: bool = False) -> dict[str, float]:
         key, sep, number = part.partition("=")
         key = key.strip()
         if not sep or not key:
-            raise UsageError(f"expected KEY=NUMBER pairs separated by commas, not {part!r}")
+            raise UsageError(
+                f"expected KEY=NUMBER pairs separated by commas, not {part!r}",
+                zh=f"应为以逗号分隔的 键=数字 对，而不是 {part!r}",
+            )
         try:
             out[key.upper() if upper_keys else key.lower()] = float(number)
         except ValueError:
-            raise UsageError(f"{key}: {number.strip()!r} is not a number") from None
+            raise UsageError(f"{key}: {number.strip()!r} is not a number", zh=f"{key}：{number.strip()!r} 不是数字") from None
     return out
 
 
@@ -165,15 +168,15 @@ def check_number(value: str) -> str:
     try:
         number = float(value)
     except ValueError:
-        raise UsageError(f"{value!r} is not a number") from None
+        raise UsageError(f"{value!r} is not a number", zh=f"{value!r} 不是数字") from None
     if number < 0:
-        raise UsageError("the weight must not be negative")
+        raise UsageError("the weight must not be negative", zh="权重不能为负数")
     return value.strip()
 
 
 def check_months(value: str) -> str:
     if not value.strip().isdigit():
-        raise UsageError(f"{value!r} is not a whole number of months")
+        raise UsageError(f"{value!r} is not a whole number of months", zh=f"{value!r} 不是整数个月")
     return str(int(value))
 
 

@@ -37,7 +37,10 @@ def candidates(
 ) -> list[Candidate]:
     """Current customers inactive since before ``boundary`` and/or lost."""
     if not (inactive or lost):
-        raise UsageError("nothing to archive: --no-inactive and --no-lost together select no one")
+        raise UsageError(
+            "nothing to archive: --no-inactive and --no-lost together select no one",
+            zh="没有可归档的客户：同时使用 --no-inactive 和 --no-lost 不会选中任何人",
+        )
     clauses = []
     params: list[object] = []
     if inactive:

@@ -82,13 +82,15 @@ def read_passphrase_file(path: Path | str) -> str:
     try:
         text = sys.stdin.read() if str(path) == "-" else Path(path).read_text(encoding="utf-8")
     except OSError as exc:
-        raise UsageError(f"cannot read the passphrase file {path}: {exc.strerror}") from None
+        raise UsageError(
+            f"cannot read the passphrase file {path}: {exc.strerror}", zh=f"无法读取密码文件 {path}：{exc.strerror}"
+        ) from None
     except UnicodeDecodeError:
-        raise UsageError(f"the passphrase file {path} is not UTF-8 text") from None
+        raise UsageError(f"the passphrase file {path} is not UTF-8 text", zh=f"密码文件 {path} 不是 UTF-8 文本") from None
     lines = text.splitlines()
     passphrase = lines[0] if lines else ""
     if not passphrase:
-        raise UsageError(f"the passphrase file {path} is empty")
+        raise UsageError(f"the passphrase file {path} is empty", zh=f"密码文件 {path} 是空的")
     return passphrase
 
 
@@ -195,13 +197,16 @@ def _identities(paths: Sequence[Path]) -> list[Any]:
         try:
             data = Path(path).read_bytes()
         except OSError as exc:
-            raise UsageError(f"cannot read the identity file {path}: {exc.strerror}") from None
+            raise UsageError(
+                f"cannot read the identity file {path}: {exc.strerror}", zh=f"无法读取身份（私钥）文件 {path}：{exc.strerror}"
+            ) from None
         if data.lstrip().startswith(b"-----BEGIN"):
             try:
                 identities.append(pyrage.ssh.Identity.from_buffer(data))
             except Exception:
                 raise UsageError(
-                    f"{path}: not a usable SSH private key (encrypted SSH keys are not supported)"
+                    f"{path}: not a usable SSH private key (encrypted SSH keys are not supported)",
+                    zh=f"{path}：不是可用的 SSH 私钥（不支持加密的 SSH 私钥）",
                 ) from None
             continue
         found = 0
@@ -213,9 +218,12 @@ def _identities(paths: Sequence[Path]) -> list[Any]:
                 identities.append(pyrage.x25519.Identity.from_str(line))
                 found += 1
             except Exception:
-                raise UsageError(f"{path}: not an age identity line (expected AGE-SECRET-KEY-1…)") from None
+                raise UsageError(
+                    f"{path}: not an age identity line (expected AGE-SECRET-KEY-1…)",
+                    zh=f"{path}：不是 age 身份（私钥）行（应为 AGE-SECRET-KEY-1…）",
+                ) from None
         if not found:
-            raise UsageError(f"{path}: no age identity in the file")
+            raise UsageError(f"{path}: no age identity in the file", zh=f"{path}：文件中没有 age 身份（私钥）")
     return identities
 
 
@@ -353,12 +361,12 @@ def _check_sqlite(path: Path) -> tuple[str, int, int]:
     """``integrity_check`` of a plain database file read-only; returns (result, user_version, customers)."""
     with open(path, "rb") as fh:
         if fh.read(16) != SQLITE_MAGIC:
-            raise BackupError(f"{path} is not an SQLite database")
+            raise BackupError(f"{path} is not an SQLite database", zh=f"{path} 不是 SQLite 数据库")
     uri = "file:" + str(path.resolve()).replace("?", "%3f").replace("#", "%23") + "?mode=ro"
     try:
         conn = sqlite3.connect(uri, uri=True, isolation_level=None)
     except sqlite3.Error as exc:
-        raise BackupError(f"cannot open {path}: {exc}") from None
+        raise BackupError(f"cannot open {path}: {exc}", zh=f"无法打开 {path}：{exc}") from None
     try:
         rows = [r[0] for r in conn.execute("PRAGMA integrity_check")]
         version = conn.execute("PRAGMA user_version").fetchone()[0]
@@ -367,7 +375,7 @@ def _check_sqlite(path: Path) -> tuple[str, int, int]:
         except sqlite3.Error:
             customers = -1
     except sqlite3.DatabaseError as exc:
-        raise BackupError(f"{path} is damaged: {exc}") from None
+        raise BackupError(f"{path} is damaged: {exc}", zh=f"{path} 已损坏：{exc}") from None
     finally:
         conn.close()
     result = "ok" if rows == ["ok"] else "; ".join(rows[:5])
@@ -403,7 +411,10 @@ def _encrypt(plain: Path, out: Path, enc: Encryption) -> None:
     import pyrage
 
     if enc.recipients and enc.passphrase:
-        raise UsageError("use either recipients or a passphrase, not both (age allows one passphrase alone)")
+        raise UsageError(
+            "use either recipients or a passphrase, not both (age allows one passphrase alone)",
+            zh="公钥与密码只能二选一（age 只允许单独使用一个密码）",
+        )
     try:
         if enc.recipients:
             pyrage.encrypt_file(str(plain), str(out), _recipients(enc.recipients))
@@ -419,7 +430,9 @@ def _encrypt(plain: Path, out: Path, enc: Encryption) -> None:
         if _disk_full(exc):
             raise full_error(out.parent, f"cannot write {out.name}") from None
         # the library's own words name the failure, never the key (keys are checked above)
-        raise BackupError(f"encryption failed: {type(exc).__name__}: {exc}") from None
+        raise BackupError(
+            f"encryption failed: {type(exc).__name__}: {exc}", zh=f"加密失败：{type(exc).__name__}：{exc}"
+        ) from None
 
 
 def decrypt(path: Path, out: Path, enc: Encryption) -> None:
@@ -430,13 +443,15 @@ def decrypt(path: Path, out: Path, enc: Encryption) -> None:
         passphrase = enc.passphrase or passphrase_from_env()
         if not passphrase:
             raise UsageError(
-                f"{path} is encrypted with a passphrase: give --passphrase-file FILE or set {PASSPHRASE_ENV}"
+                f"{path} is encrypted with a passphrase: give --passphrase-file FILE or set {PASSPHRASE_ENV}",
+                zh=f"{path} 用密码加密：请给出 --passphrase-file 文件，或设置 {PASSPHRASE_ENV}",
             )
         try:
             data = pyrage.passphrase.decrypt(path.read_bytes(), passphrase)
         except Exception:
             raise BackupError(
-                f"cannot decrypt {path}: wrong passphrase, or the file was damaged or tampered with"
+                f"cannot decrypt {path}: wrong passphrase, or the file was damaged or tampered with",
+                zh=f"无法解密 {path}：密码错误，或文件已损坏或被篡改",
             ) from None
         try:
             with open(out, "wb") as fh:
@@ -444,10 +459,16 @@ def decrypt(path: Path, out: Path, enc: Encryption) -> None:
         except OSError as exc:
             if _disk_full(exc):
                 raise full_error(out.parent, f"cannot decrypt {path}") from None
-            raise BackupError(f"cannot decrypt {path} into {out.parent}: {exc.strerror}") from None
+            raise BackupError(
+                f"cannot decrypt {path} into {out.parent}: {exc.strerror}",
+                zh=f"无法把 {path} 解密到 {out.parent}：{exc.strerror}",
+            ) from None
         return
     if not enc.identity_files:
-        raise UsageError(f"{path} is encrypted to age keys: give --identity FILE with the matching secret key")
+        raise UsageError(
+            f"{path} is encrypted to age keys: give --identity FILE with the matching secret key",
+            zh=f"{path} 用 age 公钥加密：请用 --identity 文件 给出对应的私钥",
+        )
     identities = _identities(enc.identity_files)
     try:
         pyrage.decrypt_file(str(path), str(out), identities)
@@ -455,8 +476,13 @@ def decrypt(path: Path, out: Path, enc: Encryption) -> None:
         if _disk_full(exc):
             raise full_error(out.parent, f"cannot decrypt {path}") from None
         if isinstance(exc, OSError):
-            raise BackupError(f"cannot decrypt {path} into {out.parent}: {exc}") from None
-        raise BackupError(f"cannot decrypt {path}: no matching key, or the file was damaged or tampered with") from None
+            raise BackupError(
+                f"cannot decrypt {path} into {out.parent}: {exc}", zh=f"无法把 {path} 解密到 {out.parent}：{exc}"
+            ) from None
+        raise BackupError(
+            f"cannot decrypt {path}: no matching key, or the file was damaged or tampered with",
+            zh=f"无法解密 {path}：没有匹配的私钥，或文件已损坏或被篡改",
+        ) from None
 
 
 # ---------------------------------------------------------------------------- backup
@@ -474,7 +500,10 @@ def _snapshot(store: Store, plain: Path) -> tuple[int, int]:
         raise translate(exc) from None
     result, version, customers = _check_sqlite(plain)
     if result != "ok":
-        raise BackupError(f"the copy failed its integrity check ({result}); the database may be damaged")
+        raise BackupError(
+            f"the copy failed its integrity check ({result}); the database may be damaged",
+            zh=f"副本未通过完整性检查（{result}）；数据库可能已损坏",
+        )
     return version, customers
 
 
@@ -485,7 +514,9 @@ def _temp_beside(target: Path) -> Path:
     except OSError as exc:
         if _disk_full(exc):
             raise full_error(target.parent, f"cannot write to {target.parent}") from None
-        raise BackupError(f"cannot write to {target.parent}: {exc.strerror}") from None
+        raise BackupError(
+            f"cannot write to {target.parent}: {exc.strerror}", zh=f"无法写入 {target.parent}：{exc.strerror}"
+        ) from None
     os.close(fd)
     return Path(name)
 
@@ -510,7 +541,10 @@ def create(
         raise UsageError("--keep must be at least 1", zh="--keep 至少为 1")
     enc = encryption or Encryption()
     if enc.recipients and enc.passphrase:
-        raise UsageError("use either recipients or a passphrase, not both (age allows one passphrase alone)")
+        raise UsageError(
+            "use either recipients or a passphrase, not both (age allows one passphrase alone)",
+            zh="公钥与密码只能二选一（age 只允许单独使用一个密码）",
+        )
     if enc.recipients:
         _recipients(enc.recipients)  # refuse a bad key before doing any work
     directory = Path(directory) if directory else default_dir(store.path)
@@ -519,7 +553,10 @@ def create(
     except FileExistsError:
         raise UsageError(f"{directory} is not a directory", zh=f"{directory} 不是目录") from None
     except OSError as exc:
-        raise BackupError(f"cannot create the backup directory {directory}: {exc.strerror}") from None
+        raise BackupError(
+            f"cannot create the backup directory {directory}: {exc.strerror}",
+            zh=f"无法创建备份目录 {directory}：{exc.strerror}",
+        ) from None
     if not directory.is_dir():
         raise UsageError(f"{directory} is not a directory", zh=f"{directory} 不是目录")
     swept = sweep_leftovers(directory, store.path.parent)

@@ -102,7 +102,7 @@ def get(conn: sqlite3.Connection, key: str) -> CustomField:
     for f in _rows(conn):
         if f.key == name:
             return f
-    raise NotFound(f"no custom field {key!r}")
+    raise NotFound(f"no custom field {key!r}", zh=f"没有自定义字段 {key!r}")
 
 
 def _table_columns(conn: sqlite3.Connection) -> set[str]:
@@ -154,10 +154,12 @@ def _check_label(conn: sqlite3.Connection, label: str, name: str, own_key: str |
     # Import matches headers by key or label: a label must not point at another field.
     owner = _builtin_aliases().get(header_key(text))
     if owner is not None and owner != own_key:
-        raise Conflict(f"the label {text!r} already names the field {owner!r}")
+        raise Conflict(f"the label {text!r} already names the field {owner!r}", zh=f"标签 {text!r} 已是字段 {owner!r} 的名称")
     for other in _rows(conn):
         if other.key != own_key and header_key(text) in (header_key(other.label_zh), header_key(other.label_en)):
-            raise Conflict(f"the label {text!r} already names the field {other.key!r}")
+            raise Conflict(
+                f"the label {text!r} already names the field {other.key!r}", zh=f"标签 {text!r} 已是字段 {other.key!r} 的名称"
+            )
     return text
 
 
@@ -173,7 +175,10 @@ def parse_choices(spec: str) -> list[tuple[str, str, str]]:
             continue
         bits = [b.strip() for b in part.replace("：", ":").split(":")]
         if len(bits) != 3 or not all(bits):
-            raise UsageError(f"--choices expects CODE:中文:English items separated by commas, not {part.strip()!r}")
+            raise UsageError(
+                f"--choices expects CODE:中文:English items separated by commas, not {part.strip()!r}",
+                zh=f"--choices 应为以逗号分隔的 代码:中文:English 项，而不是 {part.strip()!r}",
+            )
         if not CODE_RE.match(bits[0]):
             raise ValidationError("code", bits[0], "option_code")
         out.append((bits[0], bits[1], bits[2]))
@@ -181,7 +186,10 @@ def parse_choices(spec: str) -> list[tuple[str, str, str]]:
     for code, zh, en in out:
         for spelling in {code, zh.casefold(), en.casefold()}:
             if spelling in seen:
-                raise UsageError(f"--choices: {spelling!r} names both {seen[spelling]!r} and {code!r}")
+                raise UsageError(
+                    f"--choices: {spelling!r} names both {seen[spelling]!r} and {code!r}",
+                    zh=f"--choices：{spelling!r} 同时是 {seen[spelling]!r} 和 {code!r} 的名称",
+                )
             seen[spelling] = code
     return out
 
@@ -201,9 +209,12 @@ def add(
     if type_ not in TYPES:
         raise ValidationError("type", type_, "option_unknown", details={"allowed": ", ".join(TYPES)})
     if type_ == "choice" and not choices:
-        raise UsageError("a choice field needs its options: --choices CODE:中文:English,…")
+        raise UsageError(
+            "a choice field needs its options: --choices CODE:中文:English,…",
+            zh="选项字段需要给出选项：--choices 代码:中文:English,…",
+        )
     if type_ != "choice" and choices:
-        raise UsageError("--choices is only for --type choice")
+        raise UsageError("--choices is only for --type choice", zh="--choices 只用于 --type choice")
     with store.write() as conn:
         check_key(conn, key)
         zh = _check_label(conn, label_zh, "label_zh")
@@ -233,7 +244,7 @@ def add(
 def rename(store: Store, key: str, *, label_zh: str | None = None, label_en: str | None = None) -> CustomField:
     """Change the labels. The key, the column and the values stay."""
     if label_zh is None and label_en is None:
-        raise UsageError("give --label-zh and/or --label-en")
+        raise UsageError("give --label-zh and/or --label-en", zh="请给出 --label-zh 和/或 --label-en")
     with store.write() as conn:
         current = get(conn, key)
         zh = _check_label(conn, label_zh, "label_zh", current.key) if label_zh is not None else current.label_zh

@@ -34,7 +34,7 @@ def columns(conn: sqlite3.Connection | None = None) -> tuple[str, ...]:
 
 class MissingFields(UsageError):
     def __init__(self, missing: list[str]) -> None:
-        super().__init__("missing required fields: " + ", ".join(missing))
+        super().__init__("missing required fields: " + ", ".join(missing), zh="缺少必填字段：" + "、".join(missing))
         self.missing = missing
 
 
@@ -272,7 +272,9 @@ def edit(
             theirs = [k for k, v in values.items() if current[k] != v]
             raise Conflict(
                 f"{current['id']} was changed by someone else (version {expected_version} → "
-                f"{current['version']}); your changes to {', '.join(theirs) or 'it'} were not saved"
+                f"{current['version']}); your changes to {', '.join(theirs) or 'it'} were not saved",
+                zh=f"{current['id']} 已被他人修改（版本 {expected_version} → {current['version']}）；"
+                f"你对{'、'.join(theirs) or '它'}的修改没有保存",
             )
         from . import changes
 

@@ -121,21 +121,27 @@ def parse(text: str) -> dict[str, str] | None:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" (line {mark.line + 1})" if mark is not None else ""
+        where_zh = f"（第 {mark.line + 1} 行）" if mark is not None else ""
         problem = getattr(exc, "problem", None) or str(exc)
-        raise UsageError(f"the edited document is not valid YAML{where}: {problem}") from None
+        raise UsageError(
+            f"the edited document is not valid YAML{where}: {problem}",
+            zh=f"编辑后的文档不是有效的 YAML{where_zh}：{problem}",
+        ) from None
     if data is None or data == "":
         return None
     if not isinstance(data, dict):
-        raise UsageError("the edited document must be `field: value` lines")
+        raise UsageError("the edited document must be `field: value` lines", zh="编辑后的文档必须由 `字段: 值` 行组成")
     values: dict[str, str] = {}
     for key, value in data.items():
         name = str(key).strip().replace("-", "_")
         if name not in BY_KEY:
-            raise UsageError(f"{key!r} is not a field; fields: {', '.join(EDITABLE)}")
+            raise UsageError(
+                f"{key!r} is not a field; fields: {', '.join(EDITABLE)}", zh=f"{key!r} 不是字段；可用字段：{', '.join(EDITABLE)}"
+            )
         if name not in EDITABLE:
-            raise UsageError(f"{name} cannot be changed here")
+            raise UsageError(f"{name} cannot be changed here", zh=f"{name} 不能在这里修改")
         if isinstance(value, (dict, list)):
-            raise UsageError(f"{name}: expected one value, not a list or mapping")
+            raise UsageError(f"{name}: expected one value, not a list or mapping", zh=f"{name}：应为单个值，而不是列表或映射")
         values[name] = "" if value is None else str(value)
     return values
 
@@ -164,12 +170,13 @@ def editor_command(env: Mapping[str, str] | None = None) -> list[str]:
             try:
                 argv = shlex.split(value)
             except ValueError as exc:
-                raise UsageError(f"${var} cannot be parsed ({exc}): {value!r}") from None
+                raise UsageError(f"${var} cannot be parsed ({exc}): {value!r}", zh=f"无法解析 ${var}（{exc}）：{value!r}") from None
             if argv:
                 return argv
     raise UsageError(
         "no editor: set $EDITOR (for example `export EDITOR=nano`), or give the changes as options: "
-        "crm edit ID --FIELD VALUE"
+        "crm edit ID --FIELD VALUE",
+        zh="没有编辑器：请设置 $EDITOR（例如 `export EDITOR=nano`），或用选项给出修改：crm edit 编号 --字段 值",
     )
 
 
@@ -186,16 +193,27 @@ def run_editor(text: str, *, suffix: str = ".yaml", env: Mapping[str, str] | Non
         try:
             completed = subprocess.run([*argv, str(path)], check=False)
         except FileNotFoundError:
-            raise UsageError(f"the editor {argv[0]!r} was not found; check $VISUAL / $EDITOR") from None
+            raise UsageError(
+                f"the editor {argv[0]!r} was not found; check $VISUAL / $EDITOR",
+                zh=f"找不到编辑器 {argv[0]!r}；请检查 $VISUAL / $EDITOR",
+            ) from None
         except PermissionError:
-            raise UsageError(f"the editor {argv[0]!r} cannot be run; check $VISUAL / $EDITOR") from None
+            raise UsageError(
+                f"the editor {argv[0]!r} cannot be run; check $VISUAL / $EDITOR",
+                zh=f"无法运行编辑器 {argv[0]!r}；请检查 $VISUAL / $EDITOR",
+            ) from None
         if completed.returncode != 0:
-            raise UsageError(f"the editor exited with status {completed.returncode}; nothing was saved")
+            raise UsageError(
+                f"the editor exited with status {completed.returncode}; nothing was saved",
+                zh=f"编辑器以状态 {completed.returncode} 退出；未保存任何内容",
+            )
         try:
             return path.read_text(encoding="utf-8")
         except FileNotFoundError:
             return ""
         except UnicodeDecodeError:
-            raise UsageError("the edited file is not UTF-8 text; nothing was saved") from None
+            raise UsageError(
+                "the edited file is not UTF-8 text; nothing was saved", zh="编辑后的文件不是 UTF-8 文本；未保存任何内容"
+            ) from None
     finally:
         path.unlink(missing_ok=True)

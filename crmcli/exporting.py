@@ -150,7 +150,7 @@ def export(
         from .vcard import write_vcards
 
         if settings.followups:
-            raise UsageError("a vCard export holds customers, not --followups")
+            raise UsageError("a vCard export holds customers, not --followups", zh="vCard 导出只包含客户，不能用 --followups")
         return write_vcards(rows, out, reveal=settings.reveal)
     if fmt == "xlsx":
         return _write_xlsx(rows, keys, settings, out, options)
@@ -309,6 +309,9 @@ def _write_xlsx(
 def default_stdout(fmt: str) -> IO[Any]:
     if fmt == "xlsx":
         if sys.stdout.isatty():
-            raise UsageError("an XLSX export is binary: give --out FILE.xlsx (or redirect stdout)")
+            raise UsageError(
+                "an XLSX export is binary: give --out FILE.xlsx (or redirect stdout)",
+                zh="XLSX 导出是二进制文件：请给出 --out 文件.xlsx（或重定向标准输出）",
+            )
         return sys.stdout.buffer
     return sys.stdout

@@ -85,7 +85,7 @@ def undo(store: Store, batch: int, ctx: Context, *, force: bool = False) -> Undo
         if row is None:
             raise NotFound(f"no import batch {batch}", zh=f"没有导入批次 {batch}")
         if row[0]:
-            raise Conflict(f"import batch {batch} was already undone at {row[0]}")
+            raise Conflict(f"import batch {batch} was already undone at {row[0]}", zh=f"导入批次 {batch} 已于 {row[0]} 撤销")
         added = conn.execute("SELECT id, version FROM customers WHERE batch_id = ? ORDER BY id", (batch,)).fetchall()
         added_ids = [r[0] for r in added]
         later_logs = conn.execute(
@@ -125,7 +125,9 @@ def undo(store: Store, batch: int, ctx: Context, *, force: bool = False) -> Undo
             shown = ", ".join(touched[:10]) + (" …" if len(touched) > 10 else "")
             raise Conflict(
                 f"{len(touched)} customers of batch {batch} were changed after the import ({shown}); "
-                "undoing would lose that work. Use --force to undo anyway"
+                "undoing would lose that work. Use --force to undo anyway",
+                zh=f"批次 {batch} 中有 {len(touched)} 个客户在导入后被修改过（{shown}）；撤销会丢失这些修改。"
+                "如仍要撤销，请用 --force",
             )
         stamp = clock.now_utc()
         # Customers (kept ones) whose follow-ups this batch added, with the dates those gave.

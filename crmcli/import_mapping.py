@@ -127,12 +127,17 @@ def load_mapping(path: str | Path) -> Mapping_:
         with open(path, "rb") as fh:
             data = tomllib.load(fh)
     except OSError as exc:
-        raise UsageError(f"cannot read the mapping file {path}: {exc.strerror}") from None
+        raise UsageError(
+            f"cannot read the mapping file {path}: {exc.strerror}", zh=f"无法读取映射文件 {path}：{exc.strerror}"
+        ) from None
     except tomllib.TOMLDecodeError as exc:
-        raise UsageError(f"the mapping file {path} is not valid TOML: {exc}") from None
+        raise UsageError(f"the mapping file {path} is not valid TOML: {exc}", zh=f"映射文件 {path} 不是有效的 TOML：{exc}") from None
     unknown = sorted(set(data) - _KNOWN)
     if unknown:
-        raise UsageError(f"mapping file {path}: unknown keys {', '.join(unknown)}; known: {', '.join(sorted(_KNOWN))}")
+        raise UsageError(
+            f"mapping file {path}: unknown keys {', '.join(unknown)}; known: {', '.join(sorted(_KNOWN))}",
+            zh=f"映射文件 {path}：未知的键 {', '.join(unknown)}；可用的键：{', '.join(sorted(_KNOWN))}",
+        )
 
     def table(name: str, lists: bool = False, value: Any = None) -> dict[str, Any]:
         value = data.get(name, {}) if value is None else value
@@ -144,44 +149,53 @@ def load_mapping(path: str | Path) -> Mapping_:
 
         if not isinstance(value, dict) or not all(ok(v) for v in value.values()):
             kind = "strings (or lists of strings)" if lists else "strings"
-            raise UsageError(f"mapping file {path}: [{name}] must map names to {kind}")
+            kind_zh = "字符串（或字符串列表）" if lists else "字符串"
+            raise UsageError(
+                f"mapping file {path}: [{name}] must map names to {kind}", zh=f"映射文件 {path}：[{name}] 必须把名称映射到{kind_zh}"
+            )
         return dict(value)
 
-    def typed(name: str, kind: type | tuple[type, ...], what: str) -> Any:
+    def typed(name: str, kind: type | tuple[type, ...], what: str, what_zh: str) -> Any:
         value = data.get(name)
         if value is not None and (not isinstance(value, kind) or (kind is int and isinstance(value, bool))):
-            raise UsageError(f"mapping file {path}: {name} must be {what}")
+            raise UsageError(f"mapping file {path}: {name} must be {what}", zh=f"映射文件 {path}：{name} 必须是{what_zh}")
         return value
 
     for name in ("ignore", "where"):
         items = data.get(name, [])
         if not isinstance(items, list) or not all(isinstance(v, str) for v in items):
-            raise UsageError(f"mapping file {path}: {name} must be a list of strings")
+            raise UsageError(f"mapping file {path}: {name} must be a list of strings", zh=f"映射文件 {path}：{name} 必须是字符串列表")
     raw_values = data.get("values", {})
     if not isinstance(raw_values, dict) or not all(isinstance(v, dict) for v in raw_values.values()):
-        raise UsageError(f'mapping file {path}: [values.FIELD] tables map labels to codes: "Trade Show" = "trade_show"')
-    header_row = typed("header_row", int, "a row number (1 or more)")
-    skip_rows = typed("skip_rows", int, "a number of rows")
+        raise UsageError(
+            f'mapping file {path}: [values.FIELD] tables map labels to codes: "Trade Show" = "trade_show"',
+            zh=f'映射文件 {path}：[values.字段] 表把标签映射到代码："展会" = "trade_show"',
+        )
+    header_row = typed("header_row", int, "a row number (1 or more)", "行号（1 或更大）")
+    skip_rows = typed("skip_rows", int, "a number of rows", "行数")
     if (header_row is not None and header_row < 1) or (skip_rows is not None and skip_rows < 0):
-        raise UsageError(f"mapping file {path}: header_row counts from 1 and skip_rows cannot be negative")
+        raise UsageError(
+            f"mapping file {path}: header_row counts from 1 and skip_rows cannot be negative",
+            zh=f"映射文件 {path}：header_row 从 1 开始计数，skip_rows 不能为负数",
+        )
     return Mapping_(
         columns=table("columns"),
         compose=table("compose", lists=True),
         ignore=list(data.get("ignore", [])),
         defaults={k.replace("-", "_"): v for k, v in table("set").items()},
-        dayfirst=typed("dayfirst", bool, "true or false"),
-        date_format=typed("date_format", str, "a strptime format"),
-        encoding=typed("encoding", str, "an encoding name"),
-        format=typed("format", str, "a format name"),
-        delimiter=typed("delimiter", str, "one character"),
-        phone_region=typed("phone_region", str, "a region code such as CN"),
+        dayfirst=typed("dayfirst", bool, "true or false", " true 或 false"),
+        date_format=typed("date_format", str, "a strptime format", " strptime 格式"),
+        encoding=typed("encoding", str, "an encoding name", "编码名称"),
+        format=typed("format", str, "a format name", "格式名称"),
+        delimiter=typed("delimiter", str, "one character", "一个字符"),
+        phone_region=typed("phone_region", str, "a region code such as CN", "地区代码（如 CN）"),
         values={k.replace("-", "_"): table(f"values.{k}", value=v) for k, v in raw_values.items()},
         where=list(data.get("where", [])),
-        sheet=typed("sheet", str, "a sheet name"),
+        sheet=typed("sheet", str, "a sheet name", "工作表名称"),
         header_row=header_row,
         skip_rows=skip_rows,
-        no_header=typed("no_header", bool, "true or false"),
-        drop_invalid_optional=typed("drop_invalid_optional", bool, "true or false"),
+        no_header=typed("no_header", bool, "true or false", " true 或 false"),
+        drop_invalid_optional=typed("drop_invalid_optional", bool, "true or false", " true 或 false"),
     )
 
 
@@ -190,7 +204,7 @@ def parse_pairs(pairs: Iterable[str], what: str) -> dict[str, str]:
     out: dict[str, str] = {}
     for pair in pairs:
         if "=" not in pair:
-            raise UsageError(f"{what} expects NAME=VALUE, not {shorten(pair)!r}")
+            raise UsageError(f"{what} expects NAME=VALUE, not {shorten(pair)!r}", zh=f"{what} 应为 名称=值，而不是 {shorten(pair)!r}")
         left, _, right = pair.rpartition("=") if what == "--map" else pair.partition("=")
         out[left.strip() if what == "--map" else left.strip().replace("-", "_")] = (
             right.strip() if what == "--map" else right
@@ -290,7 +304,8 @@ def compile_template(
             if index is None:
                 raise UsageError(
                     f"mapping for {field_key}: the file has no column {shorten(name)!r} "
-                    f"(columns: {shorten(', '.join(headers), 200)})"
+                    f"(columns: {shorten(', '.join(headers), 200)})",
+                    zh=f"{field_key} 的映射：文件中没有列 {shorten(name)!r}（现有列：{shorten(', '.join(headers), 200)}）",
                 )
             parts.append(index)
             pos = match.end()

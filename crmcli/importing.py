@@ -149,7 +149,10 @@ class Settings:
             if key not in MATCH_KEYS:
                 raise ValidationError("match", key, "option_unknown", details={"allowed": ", ".join(MATCH_KEYS)})
         if self.rejects is not None and not self.skip_invalid:
-            raise UsageError("--rejects needs --skip-invalid (without it, nothing is written when a row is bad)")
+            raise UsageError(
+                "--rejects needs --skip-invalid (without it, nothing is written when a row is bad)",
+                zh="--rejects 需要与 --skip-invalid 一起使用（不加它时，只要有一行出错就不会写入任何内容）",
+            )
 
 
 @dataclass
@@ -1015,7 +1018,7 @@ class _CustomerWriter:
         try:
             conn.executemany(self.insert_sql, [list(map(r.get, self.insert_columns)) for r in records])
         except sqlite3.IntegrityError as exc:
-            raise CrmError(f"could not write customers: {exc}") from exc
+            raise CrmError(f"could not write customers: {exc}", zh=f"无法写入客户：{exc}") from exc
         if "tags" in self.plan.keys:
             from .tags import insert_imported
 

@@ -287,7 +287,10 @@ def _write_xlsx(report: MonthlyReport, fh: Any, lang: str) -> None:
         from openpyxl.styles import Font
         from openpyxl.utils import get_column_letter
     except ImportError as exc:  # pragma: no cover - depends on the installation
-        raise UsageError("writing .xlsx needs openpyxl: pip install openpyxl (or write .md)") from exc
+        raise UsageError(
+            "writing .xlsx needs openpyxl: pip install openpyxl (or write .md)",
+            zh="写入 .xlsx 需要 openpyxl：pip install openpyxl（或改写为 .md）",
+        ) from exc
 
     wb = Workbook()
     wb.remove(wb.active)

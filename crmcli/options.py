@@ -92,11 +92,17 @@ def add_option(store: Store, field: str, code: str, label_zh: str, label_en: str
     with store.write() as conn:
         current = OptionSet.load(conn)
         if field not in current.by_field:
-            raise UsageError(f"no option list for field {field!r}; lists: {', '.join(current.fields())}")
+            raise UsageError(
+                f"no option list for field {field!r}; lists: {', '.join(current.fields())}",
+                zh=f"字段 {field!r} 没有选项列表；现有列表：{', '.join(current.fields())}",
+            )
         for spelling in (code, label_zh, label_en):
             clash = current.get(field, spelling)
             if clash is not None:
-                raise Conflict(f"{field}: {spelling!r} is already used by option {clash.code!r}")
+                raise Conflict(
+                    f"{field}: {spelling!r} is already used by option {clash.code!r}",
+                    zh=f"{field}：{spelling!r} 已被选项 {clash.code!r} 使用",
+                )
         position = 1 + max((o.position for o in current.by_field[field]), default=-1)
         conn.execute(
             "INSERT INTO options (field, code, label_zh, label_en, position, retired) VALUES (?, ?, ?, ?, ?, 0)",
@@ -116,7 +122,10 @@ def rename_option(
             if spelling is not None:
                 clash = current.get(field, spelling)
                 if clash is not None and clash.code != opt.code:
-                    raise Conflict(f"{field}: {spelling!r} is already used by option {clash.code!r}")
+                    raise Conflict(
+                    f"{field}: {spelling!r} is already used by option {clash.code!r}",
+                    zh=f"{field}：{spelling!r} 已被选项 {clash.code!r} 使用",
+                )
         new_zh = label_zh.strip() if label_zh else opt.label_zh
         new_en = label_en.strip() if label_en else opt.label_en
         conn.execute(

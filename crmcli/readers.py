@@ -140,10 +140,11 @@ def detect_format(name: str | None, explicit: str | None, head: bytes) -> str:
         if fmt in WORKBOOKS and magic != fmt and not (fmt == "xlsx" and magic == "ods"):
             raise InputError(f"{label} is not an {fmt.upper()} file", zh=f"{label} 不是 {fmt.upper()} 文件")
         if fmt not in WORKBOOKS and magic is not None:
+            if magic == "":
+                raise InputError(f"{label} is {NOT_OURS}{_what_binary(head)}", zh=f"{label} 不是 CSV/XLSX/XLS/ODS/JSON 文件")
             raise InputError(
-                f"{label} is {NOT_OURS}{_what_binary(head)}"
-                if magic == ""
-                else f"{label} is an {magic.upper()} workbook, not {fmt.upper()}"
+                f"{label} is an {magic.upper()} workbook, not {fmt.upper()}",
+                zh=f"{label} 是 {magic.upper()} 工作簿，不是 {fmt.upper()}",
             )
         return fmt
     if magic == "":
@@ -223,7 +224,9 @@ def detect_encoding(binary: IO[bytes], explicit: str | None = None) -> str:
             name = "utf-8-sig"
         bad = _try_decode(binary, name)
         if bad is not None:
-            raise InputError(f"line {bad} is not valid {explicit}; nothing was imported")
+            raise InputError(
+                f"line {bad} is not valid {explicit}; nothing was imported", zh=f"第 {bad} 行不是有效的 {explicit}；没有导入任何数据"
+            )
         return name
     if head.startswith(codecs.BOM_UTF8):
         candidates: tuple[str, ...] = ("utf-8-sig",)
@@ -232,13 +235,16 @@ def detect_encoding(binary: IO[bytes], explicit: str | None = None) -> str:
     else:
         candidates = ENCODING_ORDER
     failures = []
+    failures_zh = []
     for name in candidates:
         bad = _try_decode(binary, name)
         if bad is None:
             return name
         failures.append(f"not {name.upper().replace('-SIG', ' with BOM')} (line {bad})")
+        failures_zh.append(f"不是 {name.upper().replace('-SIG', ' 带 BOM')}（第 {bad} 行）")
     raise InputError(
-        "cannot decode the file: " + "; ".join(failures) + ". Give its encoding with --encoding; nothing was imported"
+        "cannot decode the file: " + "; ".join(failures) + ". Give its encoding with --encoding; nothing was imported",
+        zh="无法解码文件：" + "；".join(failures_zh) + "。请用 --encoding 指定编码；没有导入任何数据",
     )
 
 
@@ -511,7 +517,7 @@ def _open_csv(text: io.TextIOWrapper, kind: str, enc: str, delimiter: str | None
         text.seek(0)
         delim = sniff_delimiter(first)
     if len(delim) != 1:
-        raise InputError(f"the delimiter must be one character, not {shorten(delim)!r}")
+        raise InputError(f"the delimiter must be one character, not {shorten(delim)!r}", zh=f"分隔符必须是一个字符，而不是 {shorten(delim)!r}")
     # The csv module's limit is process-wide; ours is the documented cell limit.
     csv.field_size_limit(MAX_CELL)
     reader = csv.reader(_bounded_lines(text), delimiter=delim, strict=False)
@@ -525,7 +531,7 @@ def _open_csv(text: io.TextIOWrapper, kind: str, enc: str, delimiter: str | None
                 if cells:
                     yield line, cells
         except csv.Error as exc:
-            raise InputError(f"line {previous + 1}: {shorten(str(exc), 80)}") from None
+            raise InputError(f"line {previous + 1}: {shorten(str(exc), 80)}", zh=f"第 {previous + 1} 行：{shorten(str(exc), 80)}") from None
 
     source = _headed(kind, raw(), layout, [text])
     source.encoding, source.delimiter = enc, delim
@@ -540,7 +546,10 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 
 def _record(value: Any, line: int) -> dict[str, Any]:
     if not isinstance(value, dict):
-        raise InputError(f"line {line}: expected an object with field names as keys, not {type(value).__name__}")
+        raise InputError(
+            f"line {line}: expected an object with field names as keys, not {type(value).__name__}",
+            zh=f"第 {line} 行：应为以字段名为键的对象，而不是 {type(value).__name__}",
+        )
     for key, cell in value.items():
         for text in (key, cell):
             if isinstance(text, str) and (len(text) > MAX_CELL or _SURROGATE.search(text)):
@@ -584,7 +593,8 @@ def _aligned(
             if extra:
                 raise InputError(
                     f"line {line}: keys {', '.join(map(repr, extra))} are not in the first record; "
-                    "every record must have the same keys"
+                    "every record must have the same keys",
+                    zh=f"第 {line} 行：键 {', '.join(map(repr, extra))} 不在第一条记录中；每条记录的键必须相同",
                 )
             yield line, [rec.get(k) for k in headers]
 
@@ -602,7 +612,7 @@ def _open_jsonl(text: io.TextIOWrapper, enc: str) -> Source:
             try:
                 value = decoder.decode(raw)
             except json.JSONDecodeError as exc:
-                raise InputError(f"line {line}: not valid JSON: {exc.msg}") from None
+                raise InputError(f"line {line}: not valid JSON: {exc.msg}", zh=f"第 {line} 行：不是有效的 JSON：{exc.msg}") from None
             except RecursionError:
                 raise _too_deep(f"line {line}") from None
             yield line, _record(value, line)
@@ -653,7 +663,10 @@ def iter_json_array(text: IO[str]) -> Iterator[tuple[int, Any]]:
                 return ""
 
     if skip_ws() != "[":
-        raise InputError("a JSON file must hold one array of objects ([{...}, ...]); use .jsonl for one object a line")
+        raise InputError(
+            "a JSON file must hold one array of objects ([{...}, ...]); use .jsonl for one object a line",
+            zh="JSON 文件必须包含一个对象数组（[{...}, ...]）；每行一个对象请用 .jsonl",
+        )
     pos += 1
     number = 0
     if skip_ws() == "]":
@@ -673,7 +686,9 @@ def iter_json_array(text: IO[str]) -> Iterator[tuple[int, Any]]:
                         zh=f"第 {number + 1} 项超过 {MAX_LINE >> 20} MiB 字符；没有导入任何数据",
                     ) from None
                 if not fill():
-                    raise InputError(f"item {number + 1}: not valid JSON: {exc.msg}") from None
+                    raise InputError(
+                        f"item {number + 1}: not valid JSON: {exc.msg}", zh=f"第 {number + 1} 项：不是有效的 JSON：{exc.msg}"
+                    ) from None
         pos = end
         number += 1
         yield number, value
@@ -683,7 +698,7 @@ def iter_json_array(text: IO[str]) -> Iterator[tuple[int, Any]]:
         elif nxt == "]":
             return
         else:
-            raise InputError(f"item {number}: expected , or ] after it")
+            raise InputError(f"item {number}: expected , or ] after it", zh=f"第 {number} 项：其后应为 , 或 ]")
 
 
 def _open_json(text: io.TextIOWrapper, enc: str) -> Source:

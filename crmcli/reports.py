@@ -131,8 +131,13 @@ def dimension(key: str) -> Dimension:
         return Dimension(spec.key, spec.en, spec.zh, spec.key, choice=True)
     if spec is not None and spec.key in ("owner", "grade"):
         return Dimension(spec.key, spec.en, spec.zh, spec.key)
-    allowed = [f.key for f in _fields() if f.kind == "choice"] + ["owner", "grade", "month"]
-    raise ValidationError("dimension", key, "unknown_field", details={"fields": ", ".join(allowed)})
+    raise ValidationError("dimension", key, "unknown_field", details={"fields": ", ".join(dimension_names())})
+
+
+def dimension_names() -> list[str]:
+    """Every name :func:`dimension` accepts (the database's custom dropdowns included once its
+    fields are loaded), for error messages and shell completion."""
+    return [f.key for f in _fields() if f.kind == "choice"] + ["owner", "grade", "month"]
 
 
 def sum_field(key: str) -> Field:
@@ -208,7 +213,7 @@ def pivot(
     rdim = dimension(row)
     cdim = dimension(col) if col else None
     if cdim is not None and cdim.key == rdim.key:
-        raise UsageError(f"pivot {row} by {col}: choose two different dimensions")
+        raise UsageError(f"pivot {row} by {col}: choose two different dimensions", zh=f"按 {col} 透视 {row}：请选择两个不同的维度")
     measure = sum_field(sum_key) if sum_key else None
     where, params = _customer_where(filters)
     sum_sql = f"sum({measure.key})" if measure else "NULL"
@@ -533,7 +538,10 @@ def _check_by(by: str, allowed: Sequence[str]) -> str:
 
 def _check_window(start: date, end: date) -> None:
     if start > end:
-        raise UsageError(f"--from {start.isoformat()} is after --to {end.isoformat()}")
+        raise UsageError(
+            f"--from {start.isoformat()} is after --to {end.isoformat()}",
+            zh=f"--from {start.isoformat()} 晚于 --to {end.isoformat()}",
+        )
 
 
 def stale_cutoff(as_of: date, months: int = 3, days: int | None = None) -> date:
@@ -744,7 +752,7 @@ def month_bounds(month: str) -> tuple[date, date]:
     text = month.strip()
     m = re.fullmatch(r"([0-9]{4})-?([0-9]{1,2})", text)
     if not m or not 1 <= int(m.group(2)) <= 12:
-        raise UsageError(f"--month expects YYYY-MM, not {month!r}")
+        raise UsageError(f"--month expects YYYY-MM, not {month!r}", zh=f"--month 应为 YYYY-MM 格式，而不是 {month!r}")
     first = date(int(m.group(1)), int(m.group(2)), 1)
     return first, _next_month(first) - timedelta(days=1)
 

@@ -77,14 +77,14 @@ def _plain_copy(path: Path, workdir: Path, enc: Encryption) -> tuple[Path, bool]
         except OSError as exc:
             if _disk_full(exc):
                 raise full_error(workdir.parent, f"cannot copy {path}") from None
-            raise BackupError(f"cannot copy {path}: {exc.strerror}") from None
+            raise BackupError(f"cannot copy {path}: {exc.strerror}", zh=f"无法复制 {path}：{exc.strerror}") from None
     return plain, encrypted
 
 
-def _not_crm(source: Path, why: str) -> BackupError:
+def _not_crm(source: Path, why: str, why_zh: str) -> BackupError:
     return BackupError(
         f"{source} is not a usable crm backup: {why}; refusing it (nothing was changed)",
-        zh=f"{source} 不是可用的 crm 备份：{why}；已拒绝（没有任何更改）",
+        zh=f"{source} 不是可用的 crm 备份：{why_zh}；已拒绝（没有任何更改）",
     )
 
 
@@ -96,27 +96,37 @@ def _test_restore(plain: Path, source: Path, encrypted: bool) -> VerifyResult:
     try:
         result, version, _ = _check_sqlite(plain)
     except BackupError:
-        raise BackupError(f"{source} does not hold an SQLite database (damaged, or not a crm backup)") from None
+        raise BackupError(
+            f"{source} does not hold an SQLite database (damaged, or not a crm backup)",
+            zh=f"{source} 中没有 SQLite 数据库（已损坏，或不是 crm 备份）",
+        ) from None
     if result != "ok":
-        raise BackupError(f"{source} failed the integrity check: {result}")
+        raise BackupError(f"{source} failed the integrity check: {result}", zh=f"{source} 未通过完整性检查：{result}")
     if version > migrations.LATEST:
         raise BackupError(
             f"{source} was written by a newer version of crm (schema {version}, this version knows "
-            f"{migrations.LATEST}); upgrade crm to restore it"
+            f"{migrations.LATEST}); upgrade crm to restore it",
+            zh=f"{source} 由更新版本的 crm 写入（数据库结构版本 {version}，本版本只支持到 {migrations.LATEST}）；请升级 crm 后再恢复",
         )
     if version < 1:
-        raise _not_crm(source, "it is an SQLite database without crm's schema")
+        raise _not_crm(source, "it is an SQLite database without crm's schema", "它是 SQLite 数据库，但没有 crm 的表结构")
     conn = sqlite3.connect(f"file:{plain}?mode=ro", uri=True, isolation_level=None)
     try:
         found = schema_check.problems(conn, version)
     finally:
         conn.close()
     if found:
-        raise _not_crm(source, "its schema is not what crm makes (" + "; ".join(found[:3]) + ")")
+        raise _not_crm(
+            source,
+            "its schema is not what crm makes (" + "; ".join(found[:3]) + ")",
+            "其表结构与 crm 创建的不同（" + "；".join(found[:3]) + "）",
+        )
     try:
         store = open_store(plain)
     except StoreError as exc:
-        raise BackupError(f"{source} cannot be opened as a crm database: {exc}") from None
+        raise BackupError(
+            f"{source} cannot be opened as a crm database: {exc}", zh=f"无法把 {source} 作为 crm 数据库打开：{exc}"
+        ) from None
     try:
         conn = store.conn
         customers = conn.execute("SELECT count(*) FROM customers").fetchone()[0]
@@ -127,7 +137,10 @@ def _test_restore(plain: Path, source: Path, encrypted: bool) -> VerifyResult:
     finally:
         store.close()
     if rows != ["ok"]:
-        raise BackupError(f"{source} failed the integrity check after opening: {'; '.join(rows[:5])}")
+        raise BackupError(
+            f"{source} failed the integrity check after opening: {'; '.join(rows[:5])}",
+            zh=f"{source} 打开后未通过完整性检查：{'; '.join(rows[:5])}",
+        )
     return VerifyResult(
         path=source,
         encrypted=encrypted,
@@ -188,7 +201,10 @@ def restore(
         carried = _swap(store, plain, aside, source, checked, previous)
     rows = [r[0] for r in store.conn.execute("PRAGMA integrity_check")]
     if rows != ["ok"]:
-        raise BackupError(f"the restored database failed its integrity check; the old one is at {aside}")
+        raise BackupError(
+            f"the restored database failed its integrity check; the old one is at {aside}",
+            zh=f"恢复后的数据库未通过完整性检查；原数据库保存在 {aside}",
+        )
     return RestoreResult(
         backup=source, database=store.path, aside=aside, customers=checked.customers,
         previous_customers=previous, carried_audit_rows=carried,
@@ -240,7 +256,10 @@ def _swap(store: Store, plain: Path, aside: Path, source: Path, checked: VerifyR
             conn.execute(f"PRAGMA main.user_version = {int(version)}")
             bad = conn.execute("PRAGMA main.foreign_key_check").fetchall()
             if bad:
-                raise BackupError(f"{source}: the restored rows break a foreign key ({bad[0][0]}); nothing was changed")
+                raise BackupError(
+                    f"{source}: the restored rows break a foreign key ({bad[0][0]}); nothing was changed",
+                    zh=f"{source}：恢复的行违反外键约束（{bad[0][0]}）；没有任何更改",
+                )
             conn.execute(f"DROP TABLE {_CARRIED}")
     except sqlite3.Error as exc:
         raise translate(exc) from None
@@ -258,13 +277,18 @@ def _keep_aside(store: Store, aside: Path) -> None:
     try:
         outputs.create_private(aside)
     except OSError as exc:
-        raise BackupError(f"cannot keep the old database aside at {aside}: {exc.strerror}") from None
+        raise BackupError(
+            f"cannot keep the old database aside at {aside}: {exc.strerror}",
+            zh=f"无法把原数据库另存到 {aside}：{exc.strerror}",
+        ) from None
     other = sqlite3.connect(store.path, isolation_level=None)
     try:
         other.execute("VACUUM INTO ?", (str(aside),))
     except sqlite3.Error as exc:
         aside.unlink(missing_ok=True)
-        raise BackupError(f"cannot keep the old database aside at {aside}: {exc}") from None
+        raise BackupError(
+            f"cannot keep the old database aside at {aside}: {exc}", zh=f"无法把原数据库另存到 {aside}：{exc}"
+        ) from None
     finally:
         other.close()
 

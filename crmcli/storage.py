@@ -88,12 +88,12 @@ def translate(exc: sqlite3.Error) -> Exception:
             zh="数据库正忙（被其他写入者锁定）；请稍后重试",
         )
     if "readonly" in text or "read-only" in text:
-        return StoreError(f"the database is read-only: {exc}")
+        return StoreError(f"the database is read-only: {exc}", zh=f"数据库为只读：{exc}")
     if "disk is full" in text or "database or disk is full" in text:
-        return StoreError("the disk is full; nothing was written")
+        return StoreError("the disk is full; nothing was written", zh="磁盘已满；没有写入任何内容")
     if "not a database" in text or "malformed" in text or "corrupt" in text:
-        return StoreError(f"the file is not a usable crm database: {exc}")
-    return StoreError(str(exc))
+        return StoreError(f"the file is not a usable crm database: {exc}", zh=f"该文件不是可用的 crm 数据库：{exc}")
+    return StoreError(str(exc), zh=f"数据库错误：{exc}")
 
 
 def missing(db_path: Path) -> NotFound:
@@ -138,7 +138,10 @@ def open_store(path: Path | str | None = None, *, migrate: bool = True, create: 
             created = True
         except FileExistsError:
             if not db_path.exists():  # it was not the database that existed, but a file on its path
-                raise StoreError(f"cannot create the database at {db_path}: a parent is not a directory") from None
+                raise StoreError(
+                    f"cannot create the database at {db_path}: a parent is not a directory",
+                    zh=f"无法在 {db_path} 创建数据库：其上级路径不是目录",
+                ) from None
         except OSError as exc:
             raise StoreError(
                 f"cannot create the database at {db_path}: {exc.strerror}",
@@ -148,7 +151,8 @@ def open_store(path: Path | str | None = None, *, migrate: bool = True, create: 
         conn = sqlite3.connect(db_path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
     except sqlite3.Error as exc:
         raise _read_only_reason(db_path) or StoreError(
-            f"cannot open {db_path}: {exc} (check that it and its directory exist and may be read and written)"
+            f"cannot open {db_path}: {exc} (check that it and its directory exist and may be read and written)",
+            zh=f"无法打开 {db_path}：{exc}（请检查它及其所在目录是否存在且可读写）",
         ) from exc
     store = Store(conn, db_path)
     store.created = created
@@ -173,7 +177,8 @@ def open_store(path: Path | str | None = None, *, migrate: bool = True, create: 
         conn.close()
         raise StoreError(
             f"{db_path} was written by a newer version of crm (schema {version}, this version knows "
-            f"{migrations.LATEST}); upgrade crm"
+            f"{migrations.LATEST}); upgrade crm",
+            zh=f"{db_path} 由更新版本的 crm 写入（数据库结构版本 {version}，本版本只支持到 {migrations.LATEST}）；请升级 crm",
         )
     if version < migrations.LATEST and migrate:
         migrations.apply(store)

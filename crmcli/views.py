@@ -102,7 +102,8 @@ def get(conn: sqlite3.Connection, name: str) -> View:
     if row is None:
         names = [r[0] for r in conn.execute("SELECT name FROM views ORDER BY name")]
         hint = f"; saved views: {', '.join(names)}" if names else "; save one with crm view save NAME [list options]"
-        raise NotFound(f"no saved view {name!r}{hint}")
+        hint_zh = f"；已保存的视图：{', '.join(names)}" if names else "；可用 crm view save 名称 [list 选项] 保存一个"
+        raise NotFound(f"no saved view {name!r}{hint}", zh=f"没有已保存的视图 {name!r}{hint_zh}")
     return _view(*row)
 
 
@@ -113,7 +114,7 @@ def list_views(conn: sqlite3.Connection) -> list[View]:
 def delete(store: Store, name: str) -> None:
     with store.write() as conn:
         if conn.execute("DELETE FROM views WHERE name = ?", (name.strip(),)).rowcount == 0:
-            raise NotFound(f"no saved view {name!r}")
+            raise NotFound(f"no saved view {name!r}", zh=f"没有已保存的视图 {name!r}")
 
 
 def merge(saved: Filters, given: Filters) -> Filters:

@@ -78,7 +78,7 @@ def _parse_sets(pairs: list[str]) -> dict[str, str]:
     for pair in pairs:
         key, sep, value = pair.partition("=")
         if not sep:
-            raise UsageError(f"--set expects KEY=VALUE, not {pair!r}")
+            raise UsageError(f"--set expects KEY=VALUE, not {pair!r}", zh=f"--set 需要 字段=值 的形式，而不是 {pair!r}")
         values[key.strip().replace("-", "_")] = value
     return values
 

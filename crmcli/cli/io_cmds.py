@@ -643,9 +643,10 @@ def register(app: typer.Typer) -> None:
         people = kind == "xlsx" or excel
         header_mode = (headers or (st.lang if people else "keys")).lower()
         if header_mode not in ("keys", "zh", "en"):
-            raise UsageError(f"--headers must be keys, zh or en, not {headers!r}")
+            raise UsageError(f"--headers must be keys, zh or en, not {headers!r}",
+                             zh=f"--headers 必须是 keys、zh 或 en，而不是 {headers!r}")
         if excel and kind not in ("csv", "tsv"):
-            raise UsageError("--excel applies to CSV and TSV exports")
+            raise UsageError("--excel applies to CSV and TSV exports", zh="--excel 只适用于 CSV 和 TSV 导出")
         settings = exporting.ExportSettings(
             fmt=kind,
             headers=header_mode,

@@ -138,6 +138,23 @@ def _run(build: Callable[..., Any], fmt: str, chart: bool | None, totals: bool, 
     emit_report(report, fmt, chart=chart, totals=totals)
 
 
+def complete_dimensions(ctx: typer.Context, incomplete: str) -> list[str]:
+    """Shell completion of pivot dimensions (never file names)."""
+    from .. import customers, reports
+    from .common import open_store
+
+    try:
+        db = ctx.find_root().params.get("db")
+        with open_store(db, migrate=False, create=False) as store:  # completing never creates
+            customers.columns(store.conn)  # this database's custom dropdowns are dimensions too
+            names = reports.dimension_names()
+    except Exception:  # completion must never print a traceback into the shell
+        from .. import reports
+
+        names = reports.dimension_names()
+    return [n for n in names if n.startswith(incomplete.lower())]
+
+
 @report_app.command("pivot", help=h(
     "Count customers (or --sum amount) by ROW, or by ROW and COL as a cross table with totals. "
     "Dimensions: any dropdown field (industry, type, source, status, …), owner, grade, month (of first contact).",
@@ -147,8 +164,8 @@ def _run(build: Callable[..., Any], fmt: str, chart: bool | None, totals: bool, 
 @with_customer_filters
 def pivot(
     filters: Any,
-    row: Annotated[str, typer.Argument(help=h("row dimension, e.g. industry", "行维度，如 industry"))],
-    col: Annotated[Optional[str], typer.Argument(help=h("column dimension, e.g. status", "列维度，如 status"))] = None,  # noqa: UP045
+    row: Annotated[str, typer.Argument(help=h("row dimension, e.g. industry", "行维度，如 industry"), autocompletion=complete_dimensions)],
+    col: Annotated[Optional[str], typer.Argument(help=h("column dimension, e.g. status", "列维度，如 status"), autocompletion=complete_dimensions)] = None,  # noqa: UP045
     sum_: Annotated[Optional[str], typer.Option("--sum", help=h("total this numeric field instead of counting, e.g. amount", "合计该数值字段而不是计数，如 amount"))] = None,  # noqa: UP045
     fmt: FormatOpt = "table",
     wide: WideOpt = False,
