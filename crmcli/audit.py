@@ -123,3 +123,17 @@ def reveals(store: Store, customer_id: str) -> list[tuple[str, str, str]]:
         'SELECT at, "by", command FROM audit_log WHERE customer_id = ? AND field = ? AND new = ? ORDER BY id',
         (customer_id, "*", REVEALED),
     ).fetchall()
+
+
+def typed_value(key: str, text: str | None) -> Any:
+    """An audit value (stored as text) back in its column's type: what undo writes back."""
+    if text is None:
+        return None
+    from .fields import BY_KEY
+
+    spec = BY_KEY.get(key)
+    if spec is not None and spec.kind in ("amount", "integer", "flag"):
+        return int(text)
+    if spec is not None and spec.kind == "decimal":
+        return float(text)
+    return text

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import clock
+from .audit import typed_value
 from .customers import Context, columns, update
 from .errors import Conflict, NotFound
-from .fields import BY_KEY
 from .followups import MIRRORED, mirror_values
 from .storage import Store
 
@@ -107,8 +107,8 @@ def undo(store: Store, batch: int, ctx: Context, *, force: bool = False) -> Undo
                 continue
             if key == "tags":  # its own table: put back below with crmcli.tags
                 tag_reverts.setdefault(customer_id, old)
-            reverts.setdefault(customer_id, {}).setdefault(key, _typed(key, old))
-            expected.setdefault(customer_id, {})[key] = _typed(key, new)
+            reverts.setdefault(customer_id, {}).setdefault(key, typed_value(key, old))
+            expected.setdefault(customer_id, {})[key] = typed_value(key, new)
         for customer_id, fields in expected.items():
             try:
                 current = current_record(conn, customer_id)
@@ -217,15 +217,3 @@ def current_record(conn: sqlite3.Connection, customer_id: str) -> dict[str, Any]
     if row is None:
         raise NotFound(f"no customer {customer_id}", zh=f"没有客户 {customer_id}")
     return dict(zip(keys, row))
-
-
-def _typed(key: str, text: str | None) -> Any:
-    """An audit value (stored as text) back in its column's type."""
-    if text is None:
-        return None
-    spec = BY_KEY.get(key)
-    if spec is not None and spec.kind in ("amount", "integer", "flag"):
-        return int(text)
-    if spec is not None and spec.kind == "decimal":
-        return float(text)
-    return text

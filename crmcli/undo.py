@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import changes, parsing
+from .audit import typed_value
 from .customers import Context, get, update
 from .errors import Conflict, NotFound
 from .fields import BY_KEY
@@ -147,16 +148,6 @@ def plan(conn: sqlite3.Connection, entry: Entry) -> Plan:
     return result
 
 
-def _typed(key: str, text: str | None) -> Any:
-    """An audit value (stored as text) back in its column's type."""
-    if text is None:
-        return None
-    spec = BY_KEY.get(key)
-    if spec is not None and spec.kind in ("amount", "integer", "flag"):
-        return int(text)
-    if spec is not None and spec.kind == "decimal":
-        return float(text)
-    return text
 
 
 def revert_change(conn: sqlite3.Connection, change_id: int, ctx: Context) -> None:
@@ -183,7 +174,7 @@ def revert_change(conn: sqlite3.Connection, change_id: int, ctx: Context) -> Non
             continue  # a contact change is undone by its own rows below; marks carry no value
         elif key in BY_KEY:
             # Replayed newest first: the oldest "old" of each field is what it was before the change.
-            reverts.setdefault(cid, {})[key] = _typed(key, old)
+            reverts.setdefault(cid, {})[key] = typed_value(key, old)
     if merged is None:
         from . import contacts
 
