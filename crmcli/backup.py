@@ -523,9 +523,9 @@ def _temp_beside(target: Path) -> Path:
 
 def _publish(tmp: Path, target: Path) -> None:
     """Rename the finished temporary file into place (never over an existing file)."""
-    outputs.fsync_file(tmp)
+    outputs.fsync_path(tmp)
     outputs.publish(tmp, target, force=False)
-    outputs.fsync_dir(target.parent)
+    outputs.fsync_path(target.parent)
 
 
 def create(

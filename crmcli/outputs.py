@@ -163,18 +163,10 @@ def publish(tmp: Path, target: Path, force: bool) -> None:
     tmp.unlink()
 
 
-def fsync_file(path: Path) -> None:
+def fsync_path(path: Path) -> None:
+    """Flush a file's data, or a directory's entries (after a rename), to disk; best effort."""
     with contextlib.suppress(OSError):
         fd = os.open(path, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-
-
-def fsync_dir(directory: Path) -> None:
-    with contextlib.suppress(OSError):
-        fd = os.open(directory, os.O_RDONLY)
         try:
             os.fsync(fd)
         finally:
@@ -220,7 +212,7 @@ def private_output(
             os.fsync(fh.fileno())
         check_target(target.path, force=force, protect=guarded)  # still not the database, still free
         publish(tmp, target.path, force)
-        fsync_dir(directory)
+        fsync_path(directory)
     except OSError as exc:
         with contextlib.suppress(OSError):
             tmp.unlink()
