@@ -26,6 +26,7 @@ import contextlib
 import sqlite3
 import sys
 from collections.abc import Callable, Iterator, Sequence
+from typing import NamedTuple
 
 CUSTOMER_TABLE = "customer_fts"
 FOLLOWUP_TABLE = "followup_fts"
@@ -65,38 +66,44 @@ def exists(conn: sqlite3.Connection) -> bool:
     ).fetchone()[0] == 2
 
 
+class _Indexed(NamedTuple):
+    """One indexed table: its key column, its index table, the columns its documents are made
+    of, and the columns whose update re-indexes a row."""
+
+    table: str
+    key: str
+    fts: str
+    columns: tuple[str, ...]
+    watched: str
+    """The ``UPDATE OF`` list, as SQL (its text is part of the schema a restore compares)."""
+
+
+def _indexed(conn: sqlite3.Connection) -> tuple[_Indexed, _Indexed]:
+    cols = customer_columns(conn)
+    return (
+        _Indexed("customers", "rowid", CUSTOMER_TABLE, cols, ", ".join(map(quoted, cols))),
+        _Indexed("followups", "id", FOLLOWUP_TABLE, FOLLOWUP_COLUMNS, ", ".join(("id", *FOLLOWUP_COLUMNS))),
+    )
+
+
 def install_triggers(conn: sqlite3.Connection, marks: tuple[int, int] | None = None) -> None:
     """(Re)create the triggers for the current text columns. Inside the caller's transaction.
 
     With ``marks`` (the highest customer rowid and follow-up id indexed so far) the triggers
     leave rows above the marks alone: :func:`deferred` indexes those in one statement."""
-    cols = customer_columns(conn)
-    when_c = when_f = ""
-    if marks is not None:
-        when_c, when_f = f"WHEN old.rowid <= {int(marks[0])} ", f"WHEN old.id <= {int(marks[1])} "
-    for name in ("customers_fts_ai", "customers_fts_ad", "customers_fts_au", "followups_fts_ai", "followups_fts_ad",
-                 "followups_fts_au"):
-        conn.execute(f"DROP TRIGGER IF EXISTS {name}")
-    new_c, old_c = document(cols, "new."), document(cols, "old.")
-    delete_c = f"INSERT INTO {CUSTOMER_TABLE} ({CUSTOMER_TABLE}, rowid, doc) VALUES ('delete', old.rowid, {old_c});"
-    insert_c = f"INSERT INTO {CUSTOMER_TABLE} (rowid, doc) VALUES (new.rowid, {new_c});"
-    if marks is None:
-        conn.execute(f"CREATE TRIGGER customers_fts_ai AFTER INSERT ON customers BEGIN {insert_c} END")
-    conn.execute(f"CREATE TRIGGER customers_fts_ad AFTER DELETE ON customers {when_c}BEGIN {delete_c} END")
-    conn.execute(
-        f"CREATE TRIGGER customers_fts_au AFTER UPDATE OF {', '.join(map(quoted, cols))} ON customers "
-        f"{when_c}BEGIN {delete_c} {insert_c} END"
-    )
-    new_f, old_f = document(FOLLOWUP_COLUMNS, "new."), document(FOLLOWUP_COLUMNS, "old.")
-    delete_f = f"INSERT INTO {FOLLOWUP_TABLE} ({FOLLOWUP_TABLE}, rowid, doc) VALUES ('delete', old.id, {old_f});"
-    insert_f = f"INSERT INTO {FOLLOWUP_TABLE} (rowid, doc) VALUES (new.id, {new_f});"
-    if marks is None:
-        conn.execute(f"CREATE TRIGGER followups_fts_ai AFTER INSERT ON followups BEGIN {insert_f} END")
-    conn.execute(f"CREATE TRIGGER followups_fts_ad AFTER DELETE ON followups {when_f}BEGIN {delete_f} END")
-    conn.execute(
-        f"CREATE TRIGGER followups_fts_au AFTER UPDATE OF id, {', '.join(FOLLOWUP_COLUMNS)} ON followups "
-        f"{when_f}BEGIN {delete_f} {insert_f} END"
-    )
+    for n, (table, key, fts, cols, watched) in enumerate(_indexed(conn)):
+        for suffix in ("ai", "ad", "au"):
+            conn.execute(f"DROP TRIGGER IF EXISTS {table}_fts_{suffix}")
+        when = "" if marks is None else f"WHEN old.{key} <= {int(marks[n])} "
+        delete = f"INSERT INTO {fts} ({fts}, rowid, doc) VALUES ('delete', old.{key}, {document(cols, 'old.')});"
+        insert = f"INSERT INTO {fts} (rowid, doc) VALUES (new.{key}, {document(cols, 'new.')});"
+        if marks is None:
+            conn.execute(f"CREATE TRIGGER {table}_fts_ai AFTER INSERT ON {table} BEGIN {insert} END")
+        conn.execute(f"CREATE TRIGGER {table}_fts_ad AFTER DELETE ON {table} {when}BEGIN {delete} END")
+        conn.execute(
+            f"CREATE TRIGGER {table}_fts_au AFTER UPDATE OF {watched} ON {table} "
+            f"{when}BEGIN {delete} {insert} END"
+        )
 
 
 # Rowids are max(rowid) + 1 until the largest integer is reached; past this, SQLite may pick
@@ -125,15 +132,8 @@ def deferred(conn: sqlite3.Connection) -> Iterator[None]:
         return
     install_triggers(conn, marks)
     yield
-    conn.execute(
-        f"INSERT INTO {CUSTOMER_TABLE} (rowid, doc) SELECT rowid, {document(customer_columns(conn))} "
-        "FROM customers WHERE rowid > ?",
-        (marks[0],),
-    )
-    conn.execute(
-        f"INSERT INTO {FOLLOWUP_TABLE} (rowid, doc) SELECT id, {document(FOLLOWUP_COLUMNS)} FROM followups WHERE id > ?",
-        (marks[1],),
-    )
+    for (table, key, fts, cols, _), mark in zip(_indexed(conn), marks):
+        conn.execute(f"INSERT INTO {fts} (rowid, doc) SELECT {key}, {document(cols)} FROM {table} WHERE {key} > ?", (mark,))
     install_triggers(conn)
 
 
@@ -151,10 +151,7 @@ def create(conn: sqlite3.Connection, progress: Callable[[int, int], None] | None
 
 def fill(conn: sqlite3.Connection, progress: Callable[[int, int], None] | None = None) -> None:
     """Index every row, in rowid chunks (the index must be empty: see :func:`rebuild`)."""
-    jobs = (
-        ("customers", "rowid", CUSTOMER_TABLE, document(customer_columns(conn))),
-        ("followups", "id", FOLLOWUP_TABLE, document(FOLLOWUP_COLUMNS)),
-    )
+    jobs = [(table, key, fts, document(cols)) for table, key, fts, cols, _ in _indexed(conn)]
     total = sum(conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0] for table, *_ in jobs)
     done = 0
     for table, key, fts, doc in jobs:
