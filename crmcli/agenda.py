@@ -159,27 +159,6 @@ def parse_map(value: str, *, upper_keys: bool = False) -> dict[str, float]:
     return out
 
 
-def check_map(value: str) -> str:
-    parse_map(value)
-    return ",".join(p.strip() for p in value.split(",") if p.strip())
-
-
-def check_number(value: str) -> str:
-    try:
-        number = float(value)
-    except ValueError:
-        raise UsageError(f"{value!r} is not a number", zh=f"{value!r} 不是数字") from None
-    if number < 0:
-        raise UsageError("the weight must not be negative", zh="权重不能为负数")
-    return value.strip()
-
-
-def check_months(value: str) -> str:
-    if not value.strip().isdigit():
-        raise UsageError(f"{value!r} is not a whole number of months", zh=f"{value!r} 不是整数个月")
-    return str(int(value))
-
-
 @dataclass(frozen=True)
 class Weights:
     """How much each factor counts. ``inactive`` is earned in full once a customer has gone one
